@@ -1,0 +1,125 @@
+# shadow-tools: one Makefile for build, check, bench, install and demo.
+#   make                 build the three programs into $(BUILD)/bin
+#   make check           install missing packages, build, run all tests
+#   make bench           benchmarks (tests/bench)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+
+CC = gcc
+PKGS = libmosquitto json-c openssl sqlite3
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT ?= -O1 -g
+else
+BUILD ?= build
+SAN_FLAGS =
+OPT ?= -O2 -g
+endif
+
+CFLAGS ?=
+CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(SAN_FLAGS) -MMD -MP
+LDFLAGS += $(SAN_FLAGS)
+LDLIBS += $(PKG_LIBS) -lm
+
+PROGS = shadowctl shadowdev shadowd
+COMMON_SRC = $(wildcard common/*.c)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+LIBCOMMON = $(BUILD)/libcommon.a
+BINS = $(PROGS:%=$(BUILD)/bin/%)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC = $(wildcard tests/bench/*.c)
+BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+MANPAGES = $(wildcard man/*.[1-8])
+
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@tests/deps.sh
+
+units: $(UNIT_BINS)
+
+check: deps
+	$(MAKE) all units bench-bins
+	BUILD=$(BUILD) tests/run
+
+check-valgrind: deps
+	$(MAKE) all units
+	BUILD=$(BUILD) VALGRIND=1 tests/run
+
+bench-bins: $(BENCH_BINS)
+
+bench: deps
+	$(MAKE) all bench-bins
+	BUILD=$(BUILD) tests/bench/run
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/demo/run
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANPAGES)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+	for p in $(PROGS); do \
+		if [ -f completions/$$p.bash ]; then install -m 644 completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p || exit 1; fi; \
+		if [ -f completions/_$$p ]; then install -m 644 completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p || exit 1; fi; \
+		if [ -f completions/$$p.fish ]; then install -m 644 completions/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish || exit 1; fi; \
+	done
+
+uninstall:
+	for p in $(PROGS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p \
+			$(DESTDIR)$(ZSHCOMPDIR)/_$$p $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	done
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+
+clean:
+	rm -rf build
+
+.PHONY: all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,90 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *log_prog = "shadow";
+static int log_level;
+
+void
+log_init(const char *progname, int verbosity)
+{
+	log_prog = progname;
+	log_level = verbosity;
+}
+
+const char *
+log_progname(void)
+{
+	return log_prog;
+}
+
+int
+log_verbosity(void)
+{
+	return log_level;
+}
+
+static void
+log_vline(int min_level, const char *fmt, va_list ap)
+{
+	if (log_level < min_level)
+		return;
+	fprintf(stderr, "%s: ", log_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+#define LOG_FN(name, level)                                 \
+	void name(const char *fmt, ...)                     \
+	{                                                   \
+		va_list ap;                                 \
+		va_start(ap, fmt);                          \
+		log_vline(level, fmt, ap);                  \
+		va_end(ap);                                 \
+	}
+
+LOG_FN(log_error, -100)
+LOG_FN(log_warn, 0)
+LOG_FN(log_info, 0)
+LOG_FN(log_debug, 1)
+
+void
+log_iso_time(char buf[LOG_ISO_TIME_LEN])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, LOG_ISO_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+int
+log_json_line(FILE *out, json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (s == NULL)
+		return -1;
+	if (fputs(s, out) == EOF || fputc('\n', out) == EOF)
+		return -1;
+	return fflush(out) == 0 ? 0 : -1;
+}
+
+bool
+log_color(FILE *stream)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (nc != NULL && nc[0] != '\0')
+		return false;
+	return isatty(fileno(stream)) == 1;
+}
