@@ -1,0 +1,166 @@
+# Helpers for the bats suites: a real mosquitto on a free loopback port, a
+# real shadowd, and cleanup of every process a suite starts.
+#
+#   load ../helpers/common            in a .bats file
+#   setup_file() { stack_setup; broker_start; shadowd_start; }
+#   teardown_file() { stack_teardown; }
+#
+# Variables: BIN (programs), TD (the suite's scratch dir), BROKER_PORT,
+# and SHADOW_ENDPOINT/SHADOW_PORT exported so the tools find the broker.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+BIN=${SHADOW_BIN_DIR:-$BATS_TEST_DIRNAME/../../build/bin}
+TOP=${SHADOW_TOP:-$BATS_TEST_DIRNAME/../..}
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+stack_setup() {
+	export TD=$BATS_FILE_TMPDIR
+	: >"$TD/pids"
+	unset SHADOW_CONFIG SHADOW_PROFILE SHADOW_THING SHADOW_NAME SHADOW_CA \
+	    SHADOW_CERT SHADOW_KEY SHADOW_CERTS SHADOW_USERNAME SHADOW_PASSWORD \
+	    SHADOW_CLIENT_ID
+	export XDG_CONFIG_HOME=$TD/xdg-config XDG_STATE_HOME=$TD/xdg-state
+	export NO_COLOR=1
+}
+
+# Remember a pid so stack_teardown stops it.
+track_pid() { echo "$1" >>"$TD/pids"; }
+
+stack_teardown() {
+	local p
+	[ -f "$TD/pids" ] || return 0
+	while read -r p; do
+		kill -TERM "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null
+	done <"$TD/pids"
+	sleep 0.2
+	while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$TD/pids"
+	: >"$TD/pids"
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+	local i
+	for i in $(seq 1 100); do port_open "$1" && return 0; sleep 0.05; done
+	return 1
+}
+
+# broker_start [EXTRA_CONF_FILE]: mosquitto with our config on a free port.
+# Persistence on, so a clean restart keeps sessions and queued messages.
+broker_start() {
+	local extra=${1:-} try port
+	mkdir -p "$TD/broker"
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		port=${BROKER_PORT:-$((20000 + RANDOM % 40000))}
+		port_open "$port" && { unset BROKER_PORT; continue; }
+		{
+			echo "listener $port 127.0.0.1"
+			echo "allow_anonymous true"
+			echo "user $(id -un)"
+			echo "set_tcp_nodelay true"
+			echo "persistence true"
+			echo "persistence_location $TD/broker/"
+			echo "max_queued_messages 100000"
+			echo "log_dest file $TD/broker/mosquitto.log"
+			echo "log_type error"
+			echo "log_type warning"
+			echo "log_type notice"
+			echo "log_type subscribe"
+			[ -n "$extra" ] && cat "$extra"
+		} >"$TD/broker/mosquitto.conf"
+		"$MOSQUITTO" -c "$TD/broker/mosquitto.conf" >>"$TD/broker/stdout" 2>&1 &
+		BROKER_PID=$!
+		track_pid "$BROKER_PID"
+		if wait_port "$port" && kill -0 "$BROKER_PID" 2>/dev/null; then
+			export BROKER_PORT=$port BROKER_PID
+			export SHADOW_ENDPOINT=127.0.0.1 SHADOW_PORT=$port
+			return 0
+		fi
+		kill "$BROKER_PID" 2>/dev/null
+		unset BROKER_PORT
+	done
+	echo "broker_start: could not start mosquitto (see $TD/broker)" >&2
+	return 1
+}
+
+broker_stop() {
+	[ -n "${BROKER_PID:-}" ] || return 0
+	kill -TERM "$BROKER_PID" 2>/dev/null
+	wait_gone "$BROKER_PID"
+}
+
+broker_kill() {
+	kill -KILL "$BROKER_PID" 2>/dev/null
+	wait_gone "$BROKER_PID"
+}
+
+# Restart on the same port (sessions kept through persistence).
+broker_restart() {
+	broker_stop
+	broker_start
+}
+
+wait_gone() {
+	local i
+	for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+	return 1
+}
+
+# Wait until FILE contains a line matching REGEX (default 5 s).
+wait_for_line() {
+	local file=$1 re=$2 tries=$(( ${3:-5} * 20 )) i
+	for i in $(seq 1 "$tries"); do
+		grep -qE "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "wait_for_line: no '$re' in $file" >&2
+	return 1
+}
+
+# shadowd_start [ARGS...]: start shadowd on the broker, wait until it serves.
+shadowd_start() {
+	mkdir -p "$TD/shadowd-data"
+	: >"$TD/shadowd.log"
+	"$BIN/shadowd" --data-dir "$TD/shadowd-data" "$@" >>"$TD/shadowd.log" 2>&1 &
+	SHADOWD_PID=$!
+	export SHADOWD_PID
+	track_pid "$SHADOWD_PID"
+	wait_for_line "$TD/shadowd.log" "ready" 10
+}
+
+shadowd_stop() {
+	[ -n "${SHADOWD_PID:-}" ] || return 0
+	kill -TERM "$SHADOWD_PID" 2>/dev/null
+	wait_gone "$SHADOWD_PID"
+}
+
+# wait_subscribed CLIENT_ID: wait until the broker logged its subscription.
+wait_subscribed() {
+	wait_for_line "$TD/broker/mosquitto.log" ": $1 [0-9] " 5
+}
+
+# pub TOPIC PAYLOAD: publish one QoS 1 message to the test broker.
+pub() {
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "$1" -m "$2"
+}
+
+# req TOPIC_ROOT OP PAYLOAD [N]: publish a request and print the first N
+# (default 1) answers on ROOT/OP/#, one "topic payload" line each.
+req() {
+	local root=$1 op=$2 payload=$3 n=${4:-1} f
+	f=$(mktemp "$TD/req.XXXXXX")
+	local id="req-$RANDOM$RANDOM"
+	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -v -C "$n" -W 5 \
+	    -t "$root/$op/accepted" -t "$root/$op/rejected" \
+	    -t "$root/update/delta" -t "$root/update/documents" >"$f" 2>&1 &
+	local sp=$!
+	wait_subscribed "$id"
+	pub "$root/$op" "$payload"
+	wait "$sp"
+	cat "$f"
+	rm -f "$f"
+}
