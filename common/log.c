@@ -61,9 +61,10 @@ log_iso_time(char buf[LOG_ISO_TIME_LEN])
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, LOG_ISO_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	size_t n = strftime(buf, LOG_ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	snprintf(buf + n, LOG_ISO_TIME_LEN - n, ".%03dZ",
+	    (int)(ts.tv_nsec / 1000000));
 }
 
 int
