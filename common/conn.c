@@ -1,0 +1,839 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include "config.h"
+#include "log.h"
+
+#define CONN_BACKOFF_MIN_MS 1000
+#define CONN_BACKOFF_MAX_MS 30000
+#define CONN_SEND_MAXIMUM 1024
+#define CONN_SYSTEM_CAPATH "/etc/ssl/certs"
+#define CONN_MID_BITS 65536
+
+struct conn {
+	struct mosquitto *mosq;
+	struct conn_handlers h;
+	void *ud;
+	char *host;
+	int port;
+	int keepalive;
+	int version;
+	mosquitto_property *connect_props;
+
+	bool connected;
+	bool connack_seen;
+	int connack_rc;
+	bool lost;
+	int lost_rc;
+
+	bool reconnect;
+	bool retrying;
+	long long next_retry_ms;
+	int backoff_ms;
+	unsigned int rng;
+
+	int sub_mid;
+	bool sub_done;
+	int sub_refused;
+
+	unsigned int outstanding;
+	uint8_t qos1_mids[CONN_MID_BITS / 8];
+
+	char log_error[256];
+};
+
+long long
+conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+conn_exit_code(enum conn_status st)
+{
+	switch (st) {
+	case CONN_OK:
+		return 0;
+	case CONN_ERR_USAGE:
+		return 2;
+	case CONN_ERR_CONNECT:
+		return 3;
+	case CONN_ERR_TIMEOUT:
+		return 4;
+	}
+	return 1;
+}
+
+static void
+conn_lib_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	mosquitto_lib_init();
+	done = true;
+}
+
+static bool
+mid_test_clear(struct conn *c, int mid)
+{
+	unsigned int m = (unsigned int)mid & 0xffff;
+	uint8_t bit = (uint8_t)(1u << (m & 7));
+
+	if ((c->qos1_mids[m >> 3] & bit) == 0)
+		return false;
+	c->qos1_mids[m >> 3] &= (uint8_t)~bit;
+	return true;
+}
+
+static void
+mid_set(struct conn *c, int mid)
+{
+	unsigned int m = (unsigned int)mid & 0xffff;
+
+	c->qos1_mids[m >> 3] |= (uint8_t)(1u << (m & 7));
+}
+
+/* Callbacks shared by the MQTT 3.1.1 and MQTT 5 variants. */
+
+static void
+handle_connack(struct conn *c, int rc, int flags)
+{
+	c->connack_seen = true;
+	c->connack_rc = rc;
+	if (rc != 0)
+		return;
+	c->connected = true;
+	c->lost = false;
+	c->retrying = false;
+	c->backoff_ms = CONN_BACKOFF_MIN_MS;
+	if (c->h.on_connect != NULL)
+		c->h.on_connect(c->ud, (flags & 1) != 0);
+}
+
+static void
+handle_disconnect(struct conn *c, int rc)
+{
+	bool was = c->connected;
+
+	c->connected = false;
+	c->lost = true;
+	c->lost_rc = rc;
+	if (was && c->h.on_disconnect != NULL)
+		c->h.on_disconnect(c->ud, rc);
+}
+
+static void
+handle_puback(struct conn *c, int mid)
+{
+	if (!mid_test_clear(c, mid))
+		return;
+	if (c->outstanding > 0)
+		c->outstanding--;
+	if (c->h.on_publish != NULL)
+		c->h.on_publish(c->ud, mid);
+}
+
+static void
+handle_suback(struct conn *c, int mid, int n, const int *granted)
+{
+	int i;
+
+	if (mid != c->sub_mid)
+		return;
+	c->sub_done = true;
+	for (i = 0; i < n; i++) {
+		if (granted[i] >= 0x80) {
+			c->sub_refused = i;
+			break;
+		}
+	}
+}
+
+static void
+handle_message(struct conn *c, const struct mosquitto_message *m)
+{
+	if (c->h.on_message != NULL)
+		c->h.on_message(c->ud, m->topic, m->payload,
+		    (size_t)m->payloadlen);
+}
+
+static void
+cb_connect(struct mosquitto *m, void *ud, int rc, int flags)
+{
+	(void)m;
+	handle_connack(ud, rc, flags);
+}
+
+static void
+cb_connect_v5(struct mosquitto *m, void *ud, int rc, int flags,
+    const mosquitto_property *p)
+{
+	(void)m;
+	(void)p;
+	handle_connack(ud, rc, flags);
+}
+
+static void
+cb_disconnect(struct mosquitto *m, void *ud, int rc)
+{
+	(void)m;
+	handle_disconnect(ud, rc);
+}
+
+static void
+cb_disconnect_v5(struct mosquitto *m, void *ud, int rc,
+    const mosquitto_property *p)
+{
+	(void)m;
+	(void)p;
+	handle_disconnect(ud, rc);
+}
+
+static void
+cb_publish(struct mosquitto *m, void *ud, int mid)
+{
+	(void)m;
+	handle_puback(ud, mid);
+}
+
+static void
+cb_publish_v5(struct mosquitto *m, void *ud, int mid, int reason,
+    const mosquitto_property *p)
+{
+	(void)m;
+	(void)p;
+	if (reason >= 0x80)
+		log_debug("publish %d refused by the broker: %s", mid,
+		    mosquitto_reason_string(reason));
+	handle_puback(ud, mid);
+}
+
+static void
+cb_subscribe(struct mosquitto *m, void *ud, int mid, int n, const int *g)
+{
+	(void)m;
+	handle_suback(ud, mid, n, g);
+}
+
+static void
+cb_subscribe_v5(struct mosquitto *m, void *ud, int mid, int n, const int *g,
+    const mosquitto_property *p)
+{
+	(void)m;
+	(void)p;
+	handle_suback(ud, mid, n, g);
+}
+
+static void
+cb_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
+{
+	(void)m;
+	handle_message(ud, msg);
+}
+
+static void
+cb_message_v5(struct mosquitto *m, void *ud,
+    const struct mosquitto_message *msg, const mosquitto_property *p)
+{
+	(void)m;
+	(void)p;
+	handle_message(ud, msg);
+}
+
+static void
+cb_log(struct mosquitto *m, void *ud, int level, const char *str)
+{
+	struct conn *c = ud;
+	const char *s = str;
+
+	(void)m;
+	if (level == MOSQ_LOG_ERR) {
+		if (strncmp(s, "OpenSSL Error", 13) == 0 &&
+		    strchr(s, ':') != NULL) {
+			s = strchr(s, ':') + 1;
+			while (*s == ' ')
+				s++;
+		}
+		else if (strncmp(s, "Error: ", 7) == 0)
+			s += 7;
+		if (c->log_error[0] == '\0')
+			snprintf(c->log_error, sizeof(c->log_error), "%s", s);
+	}
+	if (log_verbosity() >= 2)
+		log_debug("mosquitto: %s", str);
+}
+
+static void
+conn_set_callbacks(struct conn *c)
+{
+	struct mosquitto *m = c->mosq;
+
+	mosquitto_log_callback_set(m, cb_log);
+	if (c->version == CONFIG_MQTT_5) {
+		mosquitto_connect_v5_callback_set(m, cb_connect_v5);
+		mosquitto_disconnect_v5_callback_set(m, cb_disconnect_v5);
+		mosquitto_publish_v5_callback_set(m, cb_publish_v5);
+		mosquitto_subscribe_v5_callback_set(m, cb_subscribe_v5);
+		mosquitto_message_v5_callback_set(m, cb_message_v5);
+	} else {
+		mosquitto_connect_with_flags_callback_set(m, cb_connect);
+		mosquitto_disconnect_callback_set(m, cb_disconnect);
+		mosquitto_publish_callback_set(m, cb_publish);
+		mosquitto_subscribe_callback_set(m, cb_subscribe);
+		mosquitto_message_callback_set(m, cb_message);
+	}
+}
+
+static int
+conn_set_tls(struct conn *c, const struct shadow_config *cfg, char *err,
+    size_t errlen)
+{
+	const char *capath = NULL;
+	int rc;
+
+	if (cfg->ca == NULL) {
+		capath = CONN_SYSTEM_CAPATH;
+		rc = mosquitto_int_option(c->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "can't use the system CA store: %s",
+			    mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	rc = mosquitto_tls_set(c->mosq, cfg->ca, capath, cfg->cert, cfg->key,
+	    NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "can't set up TLS (CA %s, certificate %s, "
+		    "key %s): %s", cfg->ca ? cfg->ca : capath,
+		    cfg->cert ? cfg->cert : "none", cfg->key ? cfg->key : "none",
+		    rc == MOSQ_ERR_INVAL ? "unreadable file or certificate "
+		    "without key" : mosquitto_strerror(rc));
+		return -1;
+	}
+	if (cfg->insecure &&
+	    mosquitto_tls_insecure_set(c->mosq, true) != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "can't disable host name verification");
+		return -1;
+	}
+	if (cfg->alpn != NULL) {
+		rc = mosquitto_string_option(c->mosq, MOSQ_OPT_TLS_ALPN,
+		    cfg->alpn);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "can't set ALPN %s: %s",
+			    cfg->alpn, mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+conn_configure(struct conn *c, const struct shadow_config *cfg,
+    bool clean_session, char *err, size_t errlen)
+{
+	int rc;
+
+	rc = mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+	    c->version == CONFIG_MQTT_5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_int_option(c->mosq, MOSQ_OPT_SEND_MAXIMUM,
+		    CONN_SEND_MAXIMUM);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "can't set MQTT options: %s",
+		    mosquitto_strerror(rc));
+		return -1;
+	}
+	if (cfg->username != NULL || cfg->password != NULL) {
+		rc = mosquitto_username_pw_set(c->mosq, cfg->username,
+		    cfg->password);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "can't set username/password: %s",
+			    mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	if (cfg->tls && conn_set_tls(c, cfg, err, errlen) == -1)
+		return -1;
+	if (c->version == CONFIG_MQTT_5 && !clean_session) {
+		rc = mosquitto_property_add_int32(&c->connect_props,
+		    MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "can't set session expiry: %s",
+			    mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	conn_set_callbacks(c);
+	return 0;
+}
+
+struct conn *
+conn_new(const struct shadow_config *cfg, const char *client_id,
+    bool clean_session, const struct conn_handlers *h, void *ud,
+    char *err, size_t errlen)
+{
+	struct conn *c;
+
+	conn_lib_init();
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (h != NULL)
+		c->h = *h;
+	c->ud = ud;
+	c->port = cfg->port;
+	c->keepalive = cfg->keepalive > 0 ? cfg->keepalive : 30;
+	c->version = cfg->mqtt_version;
+	c->backoff_ms = CONN_BACKOFF_MIN_MS;
+	c->sub_mid = -1;
+	c->rng = (unsigned int)conn_now_ms() ^ (unsigned int)getpid();
+	c->host = strdup(cfg->endpoint != NULL ? cfg->endpoint : "localhost");
+	if (c->host == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(c);
+		return NULL;
+	}
+	c->mosq = mosquitto_new(client_id, clean_session, c);
+	if (c->mosq == NULL) {
+		snprintf(err, errlen, "can't create MQTT client %s: %s",
+		    client_id ? client_id : "(random)", strerror(errno));
+		conn_free(c);
+		return NULL;
+	}
+	if (conn_configure(c, cfg, clean_session, err, errlen) == -1) {
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+describe_connect_failure(struct conn *c, int rc, int saved_errno, char *err,
+    size_t errlen)
+{
+	if (c->log_error[0] != '\0' && (rc == MOSQ_ERR_TLS ||
+	    rc == MOSQ_ERR_PROTOCOL || rc == MOSQ_ERR_CONN_LOST ||
+	    rc == MOSQ_ERR_ERRNO)) {
+		snprintf(err, errlen, "TLS handshake with %s:%d failed: %s",
+		    c->host, c->port, c->log_error);
+		return;
+	}
+	switch (rc) {
+	case MOSQ_ERR_EAI:
+		snprintf(err, errlen, "can't resolve %s: %s", c->host,
+		    gai_strerror(saved_errno));
+		break;
+	case MOSQ_ERR_ERRNO:
+		if (saved_errno == ECONNREFUSED)
+			snprintf(err, errlen, "can't connect to %s:%d: "
+			    "connection refused (nothing listening on %s:%d? "
+			    "start a broker or check --endpoint/--port)",
+			    c->host, c->port, c->host, c->port);
+		else
+			snprintf(err, errlen, "can't connect to %s:%d: %s",
+			    c->host, c->port, strerror(saved_errno));
+		break;
+	case MOSQ_ERR_TLS:
+		snprintf(err, errlen, "TLS handshake with %s:%d failed",
+		    c->host, c->port);
+		break;
+	default:
+		snprintf(err, errlen, "can't connect to %s:%d: %s", c->host,
+		    c->port, mosquitto_strerror(rc));
+		break;
+	}
+}
+
+static const char *
+connack_reason(int version, int rc)
+{
+	if (version == CONFIG_MQTT_5) {
+		switch (rc) {
+		case MQTT_RC_NOT_AUTHORIZED:
+			return "not authorised";
+		case MQTT_RC_BAD_USERNAME_OR_PASSWORD:
+			return "bad username or password";
+		case MQTT_RC_CLIENTID_NOT_VALID:
+			return "client identifier rejected";
+		default:
+			return mosquitto_reason_string(rc);
+		}
+	}
+	switch (rc) {
+	case 1:
+		return "unacceptable protocol version";
+	case 2:
+		return "client identifier rejected";
+	case 3:
+		return "server unavailable";
+	case 4:
+		return "bad username or password";
+	case 5:
+		return "not authorised";
+	}
+	return "unknown reason";
+}
+
+static void
+describe_lost_before_connack(struct conn *c, int rc, char *err, size_t errlen)
+{
+	if (c->log_error[0] != '\0') {
+		describe_connect_failure(c, MOSQ_ERR_TLS, 0, err, errlen);
+		return;
+	}
+	if (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_SUCCESS ||
+	    rc == MOSQ_ERR_NO_CONN || c->lost) {
+		snprintf(err, errlen, "%s:%d: the broker closed the connection "
+		    "right after CONNECT; on AWS IoT this usually means the "
+		    "policy does not allow iot:Connect for this client id, or "
+		    "the certificate is inactive", c->host, c->port);
+		return;
+	}
+	snprintf(err, errlen, "lost the connection to %s:%d before CONNACK: %s",
+	    c->host, c->port, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+	    mosquitto_strerror(rc));
+}
+
+static int
+conn_start(struct conn *c)
+{
+	c->log_error[0] = '\0';
+	c->connack_seen = false;
+	c->lost = false;
+	return mosquitto_connect_bind_v5(c->mosq, c->host, c->port,
+	    c->keepalive, NULL, c->connect_props);
+}
+
+enum conn_status
+conn_open(struct conn *c, int timeout_ms, char *err, size_t errlen)
+{
+	long long deadline = conn_now_ms() + timeout_ms;
+	long long left;
+	int rc;
+
+	errno = 0;
+	rc = conn_start(c);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		describe_connect_failure(c, rc, errno, err, errlen);
+		return CONN_ERR_CONNECT;
+	}
+	while (!c->connack_seen) {
+		left = deadline - conn_now_ms();
+		if (left <= 0) {
+			snprintf(err, errlen, "no CONNACK from %s:%d within "
+			    "%d ms", c->host, c->port, timeout_ms);
+			mosquitto_disconnect(c->mosq);
+			return CONN_ERR_TIMEOUT;
+		}
+		errno = 0;
+		rc = mosquitto_loop(c->mosq, left > 100 ? 100 : (int)left, 1);
+		if (c->connack_seen)
+			break;
+		if (rc != MOSQ_ERR_SUCCESS || c->lost) {
+			describe_lost_before_connack(c, rc, err, errlen);
+			return CONN_ERR_CONNECT;
+		}
+	}
+	if (c->connack_rc != 0) {
+		snprintf(err, errlen, "the broker at %s:%d refused the "
+		    "connection: %s", c->host, c->port,
+		    connack_reason(c->version, c->connack_rc));
+		mosquitto_disconnect(c->mosq);
+		return CONN_ERR_CONNECT;
+	}
+	return CONN_OK;
+}
+
+static enum conn_status
+conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
+{
+	long long deadline = conn_now_ms() + timeout_ms;
+	long long left;
+	enum conn_status st;
+
+	while (!done(c)) {
+		left = deadline - conn_now_ms();
+		if (left <= 0)
+			return CONN_ERR_TIMEOUT;
+		st = conn_loop(c, left > 100 ? 100 : (int)left);
+		if (st != CONN_OK)
+			return st;
+	}
+	return CONN_OK;
+}
+
+static bool
+suback_seen(const struct conn *c)
+{
+	return c->sub_done;
+}
+
+static int
+conn_send_subscribe(struct conn *c, const char *const *filters, int n,
+    int qos)
+{
+	int mid = 0, rc;
+
+	rc = mosquitto_subscribe_multiple(c->mosq, &mid, n,
+	    (char *const *)filters, qos, 0, NULL);
+	if (rc != MOSQ_ERR_SUCCESS)
+		return -1;
+	c->sub_mid = mid;
+	c->sub_done = false;
+	c->sub_refused = -1;
+	return 0;
+}
+
+enum conn_status
+conn_subscribe(struct conn *c, const char *const *filters, int n, int qos,
+    int timeout_ms, char *err, size_t errlen)
+{
+	enum conn_status st;
+
+	if (n <= 0)
+		return CONN_OK;
+	if (conn_send_subscribe(c, filters, n, qos) == -1) {
+		snprintf(err, errlen, "can't subscribe to %s on %s:%d: "
+		    "not connected", filters[0], c->host, c->port);
+		return CONN_ERR_CONNECT;
+	}
+	st = conn_wait(c, suback_seen, timeout_ms);
+	if (st == CONN_ERR_TIMEOUT) {
+		snprintf(err, errlen, "no SUBACK for %s from %s:%d within %d ms",
+		    filters[0], c->host, c->port, timeout_ms);
+		return st;
+	}
+	if (st != CONN_OK) {
+		snprintf(err, errlen, "lost the connection to %s:%d while "
+		    "subscribing to %s", c->host, c->port, filters[0]);
+		return st;
+	}
+	if (c->sub_refused >= 0) {
+		snprintf(err, errlen, "not authorised to subscribe to %s",
+		    c->sub_refused < n ? filters[c->sub_refused] : filters[0]);
+		return CONN_ERR_CONNECT;
+	}
+	return CONN_OK;
+}
+
+int
+conn_subscribe_async(struct conn *c, const char *const *filters, int n,
+    int qos)
+{
+	int mid = 0;
+
+	if (n <= 0)
+		return 0;
+	if (mosquitto_subscribe_multiple(c->mosq, &mid, n,
+	    (char *const *)filters, qos, 0, NULL) != MOSQ_ERR_SUCCESS)
+		return -1;
+	return 0;
+}
+
+int
+conn_publish(struct conn *c, const char *topic, const void *payload,
+    size_t len, int qos, int *mid)
+{
+	int m = 0, rc;
+
+	if (len > INT32_MAX)
+		return -1;
+	rc = mosquitto_publish(c->mosq, &m, topic, (int)len, payload, qos,
+	    false);
+	/* A QoS 1 message is queued even when the link is down, and sent
+	 * again after the reconnect. */
+	if (rc != MOSQ_ERR_SUCCESS && !(rc == MOSQ_ERR_NO_CONN && qos > 0))
+		return -1;
+	if (qos > 0) {
+		mid_set(c, m);
+		c->outstanding++;
+	}
+	if (mid != NULL)
+		*mid = m;
+	return 0;
+}
+
+int
+conn_publish_json(struct conn *c, const char *topic, json_object *obj,
+    int qos, int *mid)
+{
+	size_t len = 0;
+	const char *s;
+
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		return -1;
+	return conn_publish(c, topic, s, len, qos, mid);
+}
+
+void
+conn_set_reconnect(struct conn *c, bool on)
+{
+	c->reconnect = on;
+}
+
+bool
+conn_connected(const struct conn *c)
+{
+	return c->connected;
+}
+
+struct mosquitto *
+conn_mosq(struct conn *c)
+{
+	return c->mosq;
+}
+
+static int
+conn_next_backoff(struct conn *c)
+{
+	int b = c->backoff_ms;
+	int jitter;
+
+	c->rng = c->rng * 1103515245u + 12345u;
+	jitter = (int)((c->rng >> 8) % (unsigned int)(b / 2 + 1));
+	if (c->backoff_ms < CONN_BACKOFF_MAX_MS)
+		c->backoff_ms = c->backoff_ms * 2 > CONN_BACKOFF_MAX_MS ?
+		    CONN_BACKOFF_MAX_MS : c->backoff_ms * 2;
+	return b / 2 + jitter;
+}
+
+static void
+conn_schedule_retry(struct conn *c)
+{
+	int delay = conn_next_backoff(c);
+
+	c->retrying = true;
+	c->next_retry_ms = conn_now_ms() + delay;
+	log_debug("reconnecting to %s:%d in %d ms", c->host, c->port, delay);
+}
+
+static void
+conn_try_reconnect(struct conn *c)
+{
+	int rc;
+
+	errno = 0;
+	c->log_error[0] = '\0';
+	c->connack_seen = false;
+	c->lost = false;
+	rc = mosquitto_reconnect(c->mosq);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		c->retrying = false;
+		return;
+	}
+	log_debug("reconnect to %s:%d failed: %s", c->host, c->port,
+	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	conn_schedule_retry(c);
+}
+
+static void
+conn_sleep(int ms)
+{
+	if (ms > 0)
+		(void)poll(NULL, 0, ms);
+}
+
+static enum conn_status
+conn_loop_retrying(struct conn *c, int timeout_ms)
+{
+	long long wait = c->next_retry_ms - conn_now_ms();
+
+	if (wait > 0) {
+		conn_sleep(wait < timeout_ms ? (int)wait : timeout_ms);
+		if (wait > timeout_ms)
+			return CONN_OK;
+	}
+	conn_try_reconnect(c);
+	return CONN_OK;
+}
+
+enum conn_status
+conn_loop(struct conn *c, int timeout_ms)
+{
+	int rc;
+
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	if (c->retrying)
+		return c->reconnect ? conn_loop_retrying(c, timeout_ms) :
+		    CONN_ERR_CONNECT;
+	rc = mosquitto_loop(c->mosq, timeout_ms, 1);
+	if (rc == MOSQ_ERR_SUCCESS && !c->lost)
+		return CONN_OK;
+	if (!c->reconnect)
+		return CONN_ERR_CONNECT;
+	if (c->connected)
+		handle_disconnect(c, rc);
+	log_debug("connection to %s:%d lost: %s", c->host, c->port,
+	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	conn_schedule_retry(c);
+	return CONN_OK;
+}
+
+static bool
+all_acknowledged(const struct conn *c)
+{
+	return c->outstanding == 0;
+}
+
+enum conn_status
+conn_flush(struct conn *c, int timeout_ms)
+{
+	return conn_wait(c, all_acknowledged, timeout_ms);
+}
+
+void
+conn_close(struct conn *c)
+{
+	long long deadline;
+
+	if (c == NULL || c->mosq == NULL)
+		return;
+	c->reconnect = false;
+	c->retrying = false;
+	if (mosquitto_socket(c->mosq) == -1)
+		return;
+	if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS)
+		return;
+	deadline = conn_now_ms() + 500;
+	while (mosquitto_socket(c->mosq) != -1 && conn_now_ms() < deadline)
+		if (mosquitto_loop(c->mosq, 50, 1) != MOSQ_ERR_SUCCESS)
+			break;
+	c->connected = false;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->mosq != NULL) {
+		conn_close(c);
+		mosquitto_destroy(c->mosq);
+	}
+	mosquitto_property_free_all(&c->connect_props);
+	free(c->host);
+	free(c);
+}
