@@ -130,5 +130,7 @@ json_object *doc_delta(json_object *desired, json_object *reported);
 bool doc_json_equal(json_object *a, json_object *b);
 int doc_depth(json_object *section);
 size_t doc_compact_size(json_object *obj);
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+bool doc_utf8_valid(const void *buf, size_t len);
 
 #endif
