@@ -1,0 +1,996 @@
+#include "device.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <mosquitto.h>
+
+#include "assign.h"
+#include "config.h"
+#include "conn.h"
+#include "events.h"
+#include "log.h"
+
+#define DEVICE_QOS 1
+#define DEVICE_DEFAULT_STATE "MOTOR=OFF"
+#define DEVICE_PATH_MAX 16
+#define TOKEN_GET 'g'
+#define TOKEN_REPORT 'r'
+#define TOKEN_CLEAR 'x'
+
+enum ownership {
+	OWN_NONE,       /* no owned key at or below this path */
+	OWN_ANCESTOR,   /* an owned key lies below this path */
+	OWN_OWNED       /* this path is an owned key, or inside one */
+};
+
+/* A delta sorted by what the device does with each of its keys. */
+struct delta_split {
+	json_object *apply;     /* owned and fresh: merged into the state */
+	json_object *clear;     /* owned but expired: those paths set to null */
+	json_object *expired;   /* dotted keys of clear */
+	json_object *ignored;   /* dotted keys the device does not own */
+	int64_t oldest;         /* desired timestamp of the oldest expired key */
+};
+
+static const enum shadow_msg answer_msgs[] = {
+	SHADOW_MSG_UPDATE_DELTA,
+	SHADOW_MSG_GET_ACCEPTED,
+	SHADOW_MSG_GET_REJECTED,
+	SHADOW_MSG_UPDATE_ACCEPTED,
+	SHADOW_MSG_UPDATE_REJECTED,
+};
+#define NANSWERS (sizeof(answer_msgs) / sizeof(answer_msgs[0]))
+
+static void device_on_connect(void *, bool);
+static void device_on_disconnect(void *, int);
+static void device_on_message(void *, const char *, const void *, size_t);
+
+static const struct conn_handlers device_handlers = {
+	.on_connect = device_on_connect,
+	.on_disconnect = device_on_disconnect,
+	.on_message = device_on_message,
+};
+
+static void
+field_add(json_object *f, const char *key, json_object *val)
+{
+	if (f == NULL || json_object_object_add(f, key, val) != 0)
+		json_object_put(val);
+}
+
+static json_object *
+fields_new(const char *key, json_object *val)
+{
+	json_object *f = json_object_new_object();
+
+	field_add(f, key, val);
+	return f;
+}
+
+/* The key of an assignment as written, up to its unescaped "=" or ":=". */
+static char *
+assignment_key(const char *arg)
+{
+	const char *s;
+
+	for (s = arg; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] != '\0') {
+			s++;
+			continue;
+		}
+		if (*s == '=' || (*s == ':' && s[1] == '='))
+			break;
+	}
+	return strndup(arg, s - arg);
+}
+
+/*
+ * The owned path of an assignment, as an array of keys: assign_null on an
+ * empty document gives a chain of one-key objects ending in null.
+ */
+static int
+owned_path_add(struct device *d, const char *arg, char *err, size_t errlen)
+{
+	json_object *probe = NULL, *cur, *path, *next;
+	char *key;
+	int rc = -1;
+
+	if ((key = assignment_key(arg)) == NULL) {
+		snprintf(err, errlen, "'%s': %s", arg, strerror(errno));
+		return -1;
+	}
+	if (assign_null(&probe, key, err, errlen) != 0)
+		goto out;
+	if ((path = json_object_new_array()) == NULL ||
+	    json_object_array_add(d->owned, path) != 0) {
+		json_object_put(path);
+		snprintf(err, errlen, "'%s': out of memory", arg);
+		goto out;
+	}
+	for (cur = probe; cur != NULL; cur = next) {
+		next = NULL;
+		json_object_object_foreach(cur, k, v) {
+			if (json_object_array_add(path,
+			    json_object_new_string(k)) != 0) {
+				snprintf(err, errlen, "'%s': out of memory",
+				    arg);
+				goto out;
+			}
+			next = v;
+		}
+		if (next != NULL && !json_object_is_type(next, json_type_object))
+			break;
+	}
+	rc = 0;
+out:
+	json_object_put(probe);
+	free(key);
+	return rc;
+}
+
+static int
+device_state_load(struct device *d, char *err, size_t errlen)
+{
+	static const char *const defaults[] = { DEVICE_DEFAULT_STATE };
+	const char *const *args = (const char *const *)d->cfg->state;
+	size_t n = d->cfg->nstate;
+
+	if (n == 0) {
+		args = defaults;
+		n = 1;
+	}
+	if ((d->owned = json_object_new_array()) == NULL) {
+		snprintf(err, errlen, "owned keys: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (assign_apply(&d->state, args[i], err, errlen) != 0 ||
+		    owned_path_add(d, args[i], err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+device_topics(struct device *d, char *err, size_t errlen)
+{
+	const char *prefix = d->cfg->telemetry_prefix;
+	int n;
+
+	if (prefix == NULL || prefix[0] == '\0')
+		prefix = "data";
+	if (shadow_topic_build(d->topic_get, sizeof(d->topic_get), d->thing,
+	    d->shadow, SHADOW_MSG_GET, NULL) != TOPIC_OK ||
+	    shadow_topic_build(d->topic_update, sizeof(d->topic_update),
+	    d->thing, d->shadow, SHADOW_MSG_UPDATE, NULL) != TOPIC_OK) {
+		snprintf(err, errlen, "thing '%s'%s%s: not a valid shadow name",
+		    d->thing, d->shadow ? ", shadow " : "",
+		    d->shadow ? d->shadow : "");
+		return -1;
+	}
+	n = snprintf(d->topic_temperature, sizeof(d->topic_temperature),
+	    "%s/temperature", prefix);
+	if (n < 0 || (size_t)n >= sizeof(d->topic_temperature))
+		goto too_long;
+	n = snprintf(d->topic_vibration, sizeof(d->topic_vibration),
+	    "%s/vibration", prefix);
+	if (n < 0 || (size_t)n >= sizeof(d->topic_vibration))
+		goto too_long;
+	return 0;
+too_long:
+	snprintf(err, errlen, "telemetry prefix '%s': too long (at most %d "
+	    "bytes)", prefix, SHADOW_TOPIC_MAX - 16);
+	return -1;
+}
+
+static void
+device_seed(struct device *d)
+{
+	unsigned int seed;
+	static const char hex[] = "0123456789abcdef";
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (unsigned int)time(NULL) ^ (unsigned int)getpid() ^
+		    (unsigned int)(uintptr_t)d;
+	d->seed = seed;
+	memcpy(d->token_prefix, "sd", 2);
+	for (int i = 0; i < 10; i++)
+		d->token_prefix[2 + i] = hex[rand_r(&d->seed) % 16];
+	d->token_prefix[12] = '\0';
+}
+
+int
+device_init(struct device *d, const struct shadow_config *cfg, char *err,
+    size_t errlen)
+{
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->thing = cfg->thing;
+	d->shadow = cfg->shadow;
+	d->client_id = strdup(cfg->client_id != NULL ? cfg->client_id :
+	    cfg->thing);
+	if (d->client_id == NULL) {
+		snprintf(err, errlen, "client id: %s", strerror(errno));
+		return -1;
+	}
+	if (device_state_load(d, err, errlen) != 0 ||
+	    device_topics(d, err, errlen) != 0)
+		return -1;
+	device_seed(d);
+	return 0;
+}
+
+static void
+device_token(struct device *d, char kind, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s-%c%lu", d->token_prefix, kind, ++d->token_seq);
+}
+
+/* Which kind of our requests a clientToken answers; 0 when not ours. */
+static char
+device_token_kind(const struct device *d, json_object *doc)
+{
+	json_object *tok;
+	const char *s;
+	size_t n = strlen(d->token_prefix);
+
+	if (!json_object_object_get_ex(doc, "clientToken", &tok) ||
+	    !json_object_is_type(tok, json_type_string))
+		return 0;
+	s = json_object_get_string(tok);
+	if (strncmp(s, d->token_prefix, n) != 0 || s[n] != '-')
+		return 0;
+	return s[n + 1];
+}
+
+/* Publish {"state":{SECTION:value},"clientToken":...}; value is consumed. */
+static int
+device_update(struct device *d, const char *section, json_object *value,
+    char kind)
+{
+	char token[DOC_MAX_TOKEN + 1];
+	json_object *doc, *state;
+	int rc = -1;
+
+	device_token(d, kind, token, sizeof(token));
+	if ((doc = json_object_new_object()) == NULL ||
+	    (state = json_object_new_object()) == NULL) {
+		json_object_put(doc);
+		json_object_put(value);
+		goto fail;
+	}
+	if (json_object_object_add(doc, "state", state) != 0) {
+		json_object_put(state);
+		json_object_put(value);
+		goto fail;
+	}
+	if (json_object_object_add(state, section, value) != 0) {
+		json_object_put(value);
+		goto fail;
+	}
+	if (json_object_object_add(doc, "clientToken",
+	    json_object_new_string(token)) != 0)
+		goto fail;
+	if (conn_publish_json(d->conn, d->topic_update, doc, DEVICE_QOS,
+	    NULL) != 0) {
+		log_warn("can't publish update of %s: not connected?",
+		    d->topic_update);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	log_error("can't build update for %s: out of memory", d->topic_update);
+out:
+	json_object_put(doc);
+	return rc;
+}
+
+static int
+device_report(struct device *d)
+{
+	json_object *copy = NULL;
+
+	if (json_object_deep_copy(d->state, &copy, NULL) != 0) {
+		log_error("can't copy state to report: out of memory");
+		return -1;
+	}
+	log_debug("reporting %s", event_json_text(copy));
+	return device_update(d, "reported", copy, TOKEN_REPORT);
+}
+
+static void
+device_get(struct device *d)
+{
+	json_object *doc;
+
+	device_token(d, TOKEN_GET, d->get_token, sizeof(d->get_token));
+	if ((doc = json_object_new_object()) == NULL ||
+	    json_object_object_add(doc, "clientToken",
+	    json_object_new_string(d->get_token)) != 0) {
+		log_error("can't build get request: out of memory");
+		json_object_put(doc);
+		return;
+	}
+	if (conn_publish_json(d->conn, d->topic_get, doc, DEVICE_QOS,
+	    NULL) != 0)
+		log_warn("can't publish get on %s", d->topic_get);
+	json_object_put(doc);
+}
+
+static void
+device_subscribe(struct device *d)
+{
+	char filters[NANSWERS][SHADOW_TOPIC_MAX];
+	const char *f[NANSWERS];
+
+	for (size_t i = 0; i < NANSWERS; i++) {
+		if (shadow_topic_build(filters[i], sizeof(filters[i]), d->thing,
+		    d->shadow, answer_msgs[i], NULL) != TOPIC_OK) {
+			log_error("can't build topic %s for thing %s",
+			    shadow_msg_name(answer_msgs[i]), d->thing);
+			return;
+		}
+		f[i] = filters[i];
+	}
+	if (conn_subscribe_async(d->conn, f, (int)NANSWERS, DEVICE_QOS) != 0)
+		log_warn("can't subscribe to the shadow topics of %s",
+		    d->thing);
+}
+
+static void
+device_on_connect(void *ud, bool session_present)
+{
+	struct device *d = ud;
+	json_object *f = json_object_new_object();
+
+	d->connected = true;
+	field_add(f, "session_present",
+	    json_object_new_boolean(session_present));
+	event_emit(d->thing, "connected", f, "(%s)",
+	    session_present ? "session kept" : "new session");
+	/* A session kept from another run may hold other subscriptions. */
+	if (!session_present || !d->ever_connected)
+		device_subscribe(d);
+	d->ever_connected = true;
+	device_get(d);
+}
+
+static void
+device_on_disconnect(void *ud, int rc)
+{
+	struct device *d = ud;
+	json_object *f;
+	const char *why = rc == 0 ? "closed" : mosquitto_strerror(rc);
+
+	if (!d->connected)
+		return;
+	d->connected = false;
+	f = json_object_new_object();
+	field_add(f, "reason", json_object_new_string(why));
+	event_emit(d->thing, "disconnected", f, "(%s)%s", why,
+	    rc == 0 ? "" : ", reconnecting");
+}
+
+/* Does path[0..n) lie on, inside or above an owned key? */
+static enum ownership
+device_ownership(const struct device *d, const char *const *path, size_t n)
+{
+	enum ownership best = OWN_NONE;
+	size_t nowned = json_object_array_length(d->owned);
+
+	for (size_t i = 0; i < nowned; i++) {
+		json_object *o = json_object_array_get_idx(d->owned, i);
+		size_t m = json_object_array_length(o), j;
+
+		for (j = 0; j < m && j < n; j++)
+			if (strcmp(path[j], json_object_get_string(
+			    json_object_array_get_idx(o, j))) != 0)
+				break;
+		if (j < m && j < n)
+			continue;
+		if (m <= n)
+			return OWN_OWNED;
+		best = OWN_ANCESTOR;
+	}
+	return best;
+}
+
+static void
+path_text(const char *const *path, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s",
+		    i > 0 ? "." : "", path[i]);
+		if (w < 0)
+			return;
+		len += (size_t)w;
+	}
+}
+
+/* Set path[0..n) in *root (created when NULL) to val (consumed). */
+static int
+path_set(json_object **root, const char *const *path, size_t n,
+    json_object *val)
+{
+	json_object *o, *child;
+
+	if (*root == NULL && (*root = json_object_new_object()) == NULL)
+		goto fail;
+	o = *root;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (!json_object_object_get_ex(o, path[i], &child) ||
+		    !json_object_is_type(child, json_type_object)) {
+			if ((child = json_object_new_object()) == NULL ||
+			    json_object_object_add(o, path[i], child) != 0) {
+				json_object_put(child);
+				goto fail;
+			}
+		}
+		o = child;
+	}
+	if (json_object_object_add(o, path[n - 1], val) != 0)
+		goto fail;
+	return 0;
+fail:
+	json_object_put(val);
+	log_error("can't sort delta: out of memory");
+	return -1;
+}
+
+static int
+list_add(json_object **list, const char *const *path, size_t n)
+{
+	char text[1024];
+
+	path_text(path, n, text, sizeof(text));
+	if (*list == NULL && (*list = json_object_new_array()) == NULL)
+		return -1;
+	return json_object_array_add(*list, json_object_new_string(text));
+}
+
+/* Newest {"timestamp":T} leaf in a metadata subtree; -1 when none. */
+static int64_t
+metadata_newest(json_object *m)
+{
+	json_object *ts;
+	int64_t best = -1, t;
+	size_t n;
+
+	switch (json_object_get_type(m)) {
+	case json_type_object:
+		if (json_object_object_get_ex(m, "timestamp", &ts) &&
+		    json_object_is_type(ts, json_type_int))
+			return json_object_get_int64(ts);
+		json_object_object_foreach(m, k, v) {
+			(void)k;
+			if ((t = metadata_newest(v)) > best)
+				best = t;
+		}
+		return best;
+	case json_type_array:
+		n = json_object_array_length(m);
+		for (size_t i = 0; i < n; i++)
+			if ((t = metadata_newest(json_object_array_get_idx(m,
+			    i))) > best)
+				best = t;
+		return best;
+	default:
+		return -1;
+	}
+}
+
+static bool
+device_expired(const struct device *d, json_object *meta, int64_t now,
+    int64_t *ts)
+{
+	if (d->cfg->max_desired_age <= 0)
+		return false;
+	*ts = metadata_newest(meta);
+	return *ts >= 0 && (double)(now - *ts) > d->cfg->max_desired_age;
+}
+
+static int
+delta_split_owned(const struct device *d, json_object *v, json_object *meta,
+    const char **path, size_t n, struct delta_split *sp, int64_t now)
+{
+	int64_t ts;
+	json_object *copy = NULL;
+
+	if (device_expired(d, meta, now, &ts)) {
+		if (sp->oldest < 0 || ts < sp->oldest)
+			sp->oldest = ts;
+		if (list_add(&sp->expired, path, n) != 0)
+			return -1;
+		return path_set(&sp->clear, path, n, NULL);
+	}
+	if (json_object_deep_copy(v, &copy, NULL) != 0)
+		return -1;
+	return path_set(&sp->apply, path, n, copy);
+}
+
+static int
+delta_split(const struct device *d, json_object *delta, json_object *meta,
+    const char **path, size_t n, struct delta_split *sp, int64_t now)
+{
+	json_object *m;
+
+	json_object_object_foreach(delta, k, v) {
+		int rc = 0;
+
+		if (n >= DEVICE_PATH_MAX)
+			return list_add(&sp->ignored, path, n);
+		path[n] = k;
+		if (meta == NULL || !json_object_object_get_ex(meta, k, &m))
+			m = NULL;
+		switch (device_ownership(d, path, n + 1)) {
+		case OWN_OWNED:
+			rc = delta_split_owned(d, v, m, path, n + 1, sp, now);
+			break;
+		case OWN_ANCESTOR:
+			if (json_object_is_type(v, json_type_object)) {
+				rc = delta_split(d, v, m, path, n + 1, sp, now);
+				break;
+			}
+			/* FALLTHROUGH */
+		case OWN_NONE:
+			rc = list_add(&sp->ignored, path, n + 1);
+			break;
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+delta_split_free(struct delta_split *sp)
+{
+	json_object_put(sp->apply);
+	json_object_put(sp->clear);
+	json_object_put(sp->expired);
+	json_object_put(sp->ignored);
+}
+
+static void
+device_log_ignored(struct device *d, json_object *keys)
+{
+	event_emit(d->thing, "ignored", fields_new("keys", json_object_get(keys)),
+	    "%s (not owned by this device)", event_json_text(keys));
+}
+
+static void
+device_expire(struct device *d, struct delta_split *sp, int64_t now)
+{
+	json_object *f = fields_new("keys", json_object_get(sp->expired));
+
+	field_add(f, "age", json_object_new_int64(now -
+	    sp->oldest));
+	field_add(f, "max_desired_age",
+	    json_object_new_double(d->cfg->max_desired_age));
+	event_emit(d->thing, "expired", f, "%s (desired %lld s ago, limit %g "
+	    "s): removing from desired", event_json_text(sp->expired),
+	    (long long)(now - sp->oldest), d->cfg->max_desired_age);
+	device_update(d, "desired", json_object_get(sp->clear), TOKEN_CLEAR);
+}
+
+static void
+device_apply(struct device *d, json_object *patch)
+{
+	event_emit(d->thing, "applied", fields_new("state",
+	    json_object_get(patch)), "%s", event_json_text(patch));
+	doc_merge(&d->state, patch);
+}
+
+/*
+ * Act on a delta: apply the owned keys, clear the expired ones, log the
+ * others; then report when something was applied or report is set.
+ */
+static void
+device_handle_delta(struct device *d, json_object *delta, json_object *meta,
+    int64_t version, const char *source, bool report)
+{
+	struct delta_split sp = { .oldest = -1 };
+	const char *path[DEVICE_PATH_MAX];
+	int64_t now = (int64_t)time(NULL);
+	json_object *f = fields_new("state", json_object_get(delta));
+
+	field_add(f, "version", json_object_new_int64(version));
+	field_add(f, "source", json_object_new_string(source));
+	event_emit(d->thing, "delta", f, "%s version %lld (%s)",
+	    event_json_text(delta), (long long)version, source);
+	if (delta_split(d, delta, meta, path, 0, &sp, now) != 0) {
+		log_error("can't handle delta version %lld: out of memory",
+		    (long long)version);
+		delta_split_free(&sp);
+		return;
+	}
+	if (sp.ignored != NULL)
+		device_log_ignored(d, sp.ignored);
+	if (sp.clear != NULL)
+		device_expire(d, &sp, now);
+	if (sp.apply != NULL) {
+		device_apply(d, sp.apply);
+		report = true;
+	}
+	if (report)
+		device_report(d);
+	delta_split_free(&sp);
+}
+
+static int64_t
+doc_version(json_object *doc)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(doc, "version", &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return -1;
+}
+
+static json_object *
+doc_path(json_object *doc, const char *a, const char *b)
+{
+	json_object *x, *y;
+
+	if (!json_object_object_get_ex(doc, a, &x) ||
+	    !json_object_is_type(x, json_type_object))
+		return NULL;
+	if (b == NULL)
+		return x;
+	if (!json_object_object_get_ex(x, b, &y) ||
+	    !json_object_is_type(y, json_type_object))
+		return NULL;
+	return y;
+}
+
+static void
+device_on_delta(struct device *d, json_object *doc)
+{
+	int64_t version = doc_version(doc);
+	json_object *state = doc_path(doc, "state", NULL), *f;
+
+	if (state == NULL) {
+		log_warn("delta on %s without a state object: ignored",
+		    d->thing);
+		return;
+	}
+	if (version >= 0 && version <= d->last_version) {
+		if (log_verbosity() < 1)
+			return;
+		f = fields_new("version", json_object_new_int64(version));
+		field_add(f, "last_version",
+		    json_object_new_int64(d->last_version));
+		event_emit(d->thing, "stale", f, "delta version %lld dropped "
+		    "(already at version %lld)", (long long)version,
+		    (long long)d->last_version);
+		return;
+	}
+	if (version >= 0)
+		d->last_version = version;
+	device_handle_delta(d, state, doc_path(doc, "metadata", NULL), version,
+	    "delta", false);
+}
+
+/*
+ * The offline catch-up: desired is compared with the device's own state,
+ * not with reported, which may be older than this run.
+ */
+static void
+device_on_get_accepted(struct device *d, json_object *doc)
+{
+	json_object *desired = doc_path(doc, "state", "desired");
+	json_object *reported = doc_path(doc, "state", "reported");
+	json_object *delta = NULL, *behind = NULL;
+	int64_t version = doc_version(doc);
+	bool report;
+
+	d->get_token[0] = '\0';
+	if (version >= 0)
+		d->last_version = version;
+	if (reported == NULL)
+		report = true;
+	else {
+		behind = doc_delta(d->state, reported);
+		report = behind != NULL;
+		json_object_put(behind);
+	}
+	if (desired != NULL)
+		delta = doc_delta(desired, d->state);
+	if (delta != NULL)
+		device_handle_delta(d, delta, doc_path(doc, "metadata",
+		    "desired"), version, "get", report);
+	else if (report)
+		device_report(d);
+	json_object_put(delta);
+}
+
+static void
+doc_error_read(json_object *doc, int *code, const char **message)
+{
+	json_object *v;
+
+	*code = 0;
+	*message = "(no message)";
+	if (json_object_object_get_ex(doc, "code", &v))
+		*code = json_object_get_int(v);
+	if (json_object_object_get_ex(doc, "message", &v) &&
+	    json_object_is_type(v, json_type_string))
+		*message = json_object_get_string(v);
+}
+
+static void
+device_on_get_rejected(struct device *d, json_object *doc)
+{
+	const char *message;
+	int code;
+
+	d->get_token[0] = '\0';
+	doc_error_read(doc, &code, &message);
+	if (code == 404) {
+		log_debug("no shadow for %s yet: reporting the initial state",
+		    d->thing);
+		d->last_version = 0;
+		device_report(d);
+		return;
+	}
+	log_warn("get of %s rejected: %d %s", d->thing, code, message);
+}
+
+static void
+device_on_update_accepted(struct device *d, json_object *doc, char kind)
+{
+	json_object *reported = doc_path(doc, "state", "reported"), *f;
+	int64_t version = doc_version(doc);
+
+	if (kind == TOKEN_CLEAR) {
+		log_debug("expired keys removed from desired (version %lld)",
+		    (long long)version);
+		return;
+	}
+	if (reported == NULL)
+		return;
+	f = fields_new("state", json_object_get(reported));
+	field_add(f, "version", json_object_new_int64(version));
+	event_emit(d->thing, "reported", f, "%s version %lld",
+	    event_json_text(reported), (long long)version);
+}
+
+static void
+device_on_update_rejected(struct device *d, json_object *doc)
+{
+	const char *message;
+	int code;
+	json_object *f;
+
+	doc_error_read(doc, &code, &message);
+	log_warn("update of %s rejected: %d %s", d->thing, code, message);
+	f = fields_new("code", json_object_new_int(code));
+	field_add(f, "message", json_object_new_string(message));
+	event_emit(d->thing, "rejected", f, "%d %s", code, message);
+}
+
+static bool
+device_topic_ours(const struct device *d, const struct shadow_topic *t)
+{
+	if (t->thing_len != strlen(d->thing) ||
+	    memcmp(t->thing, d->thing, t->thing_len) != 0)
+		return false;
+	if (d->shadow == NULL)
+		return t->shadow == NULL;
+	return t->shadow != NULL && t->shadow_len == strlen(d->shadow) &&
+	    memcmp(t->shadow, d->shadow, t->shadow_len) == 0;
+}
+
+static json_object *
+payload_parse(const char *topic, const void *payload, size_t len)
+{
+	json_tokener *tok;
+	json_object *doc = NULL;
+
+	if (len > DOC_MAX_PAYLOAD || (tok = json_tokener_new_ex(
+	    DOC_PARSE_DEPTH)) == NULL)
+		return NULL;
+	doc = json_tokener_parse_ex(tok, payload, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(doc, json_type_object)) {
+		log_warn("message on %s is not a JSON object: ignored", topic);
+		json_object_put(doc);
+		doc = NULL;
+	}
+	json_tokener_free(tok);
+	return doc;
+}
+
+static void
+device_dispatch(struct device *d, enum shadow_msg msg, json_object *doc)
+{
+	char kind = device_token_kind(d, doc);
+
+	switch (msg) {
+	case SHADOW_MSG_UPDATE_DELTA:
+		device_on_delta(d, doc);
+		break;
+	case SHADOW_MSG_GET_ACCEPTED:
+		if (kind == TOKEN_GET)
+			device_on_get_accepted(d, doc);
+		break;
+	case SHADOW_MSG_GET_REJECTED:
+		if (kind == TOKEN_GET)
+			device_on_get_rejected(d, doc);
+		break;
+	case SHADOW_MSG_UPDATE_ACCEPTED:
+		if (kind != 0)
+			device_on_update_accepted(d, doc, kind);
+		break;
+	case SHADOW_MSG_UPDATE_REJECTED:
+		if (kind != 0)
+			device_on_update_rejected(d, doc);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+device_on_message(void *ud, const char *topic, const void *payload,
+    size_t len)
+{
+	struct device *d = ud;
+	struct shadow_topic t;
+	json_object *doc;
+
+	if (shadow_topic_match(topic, strlen(topic), &t) != TOPIC_OK ||
+	    !device_topic_ours(d, &t)) {
+		log_debug("message on %s: not for this device", topic);
+		return;
+	}
+	if ((doc = payload_parse(topic, payload, len)) == NULL)
+		return;
+	device_dispatch(d, t.msg, doc);
+	json_object_put(doc);
+}
+
+static bool
+device_motor_on(const struct device *d)
+{
+	json_object *m;
+
+	return json_object_object_get_ex(d->state, "MOTOR", &m) &&
+	    json_object_is_type(m, json_type_string) &&
+	    strcmp(json_object_get_string(m), "ON") == 0;
+}
+
+static int
+random_between(struct device *d, int lo, int hi)
+{
+	return lo + (int)(rand_r(&d->seed) % (unsigned int)(hi - lo + 1));
+}
+
+static void
+device_publish_telemetry(struct device *d, const char *topic, const char *key,
+    int value, bool with_unit)
+{
+	json_object *p = json_object_new_object(), *f;
+
+	if (p == NULL || json_object_object_add(p, key,
+	    json_object_new_int(value)) != 0 || (with_unit &&
+	    json_object_object_add(p, "unit", json_object_new_string("F")))) {
+		log_error("can't build telemetry for %s: out of memory", topic);
+		json_object_put(p);
+		return;
+	}
+	if (conn_publish_json(d->conn, topic, p, DEVICE_QOS, NULL) != 0) {
+		log_warn("can't publish telemetry on %s", topic);
+		json_object_put(p);
+		return;
+	}
+	f = fields_new("topic", json_object_new_string(topic));
+	field_add(f, "payload", json_object_get(p));
+	event_emit(d->thing, "telemetry", f, "%s %s", topic,
+	    event_json_text(p));
+	json_object_put(p);
+}
+
+static void
+device_telemetry(struct device *d)
+{
+	if (!d->connected) {
+		log_debug("not connected: telemetry skipped");
+		return;
+	}
+	device_publish_telemetry(d, d->topic_temperature, "temp",
+	    random_between(d, 0, 100), true);
+	if (device_motor_on(d))
+		device_publish_telemetry(d, d->topic_vibration, "vibration",
+		    random_between(d, -500, 500), false);
+}
+
+static long long
+device_interval_ms(const struct device *d)
+{
+	long long ms = (long long)(d->cfg->interval * 1000.0);
+
+	return ms > 0 ? ms : 1;
+}
+
+int
+device_connect(struct device *d, int timeout_ms, bool *fatal, char *err,
+    size_t errlen)
+{
+	enum conn_status st;
+
+	*fatal = false;
+	if (d->conn == NULL) {
+		d->conn = conn_new(d->cfg, d->client_id, false,
+		    &device_handlers, d, err, errlen);
+		if (d->conn == NULL) {
+			*fatal = true;
+			return -1;
+		}
+		conn_set_reconnect(d->conn, true);
+	}
+	st = conn_open(d->conn, timeout_ms, err, errlen);
+	if (st != CONN_OK) {
+		*fatal = st == CONN_ERR_USAGE;
+		return -1;
+	}
+	d->next_telemetry_ms = conn_now_ms() + device_interval_ms(d);
+	return 0;
+}
+
+long long
+device_next_ms(const struct device *d)
+{
+	return d->next_telemetry_ms;
+}
+
+int
+device_run_once(struct device *d, int timeout_ms)
+{
+	long long now = conn_now_ms(), wait;
+
+	if (now >= d->next_telemetry_ms) {
+		device_telemetry(d);
+		d->next_telemetry_ms += device_interval_ms(d);
+		if (d->next_telemetry_ms <= now)
+			d->next_telemetry_ms = now + device_interval_ms(d);
+	}
+	wait = d->next_telemetry_ms - now;
+	if (wait > timeout_ms)
+		wait = timeout_ms;
+	if (wait < 0)
+		wait = 0;
+	return conn_loop(d->conn, (int)wait) == CONN_ERR_USAGE ? -1 : 0;
+}
+
+void
+device_stop(struct device *d)
+{
+	if (d->conn == NULL)
+		return;
+	if (d->connected)
+		conn_flush(d->conn, 1000);
+	d->connected = false;
+	conn_close(d->conn);
+}
+
+void
+device_free(struct device *d)
+{
+	if (d->conn != NULL)
+		conn_free(d->conn);
+	json_object_put(d->state);
+	json_object_put(d->owned);
+	free(d->client_id);
+	memset(d, 0, sizeof(*d));
+}

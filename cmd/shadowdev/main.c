@@ -1,0 +1,312 @@
+/*
+ * shadowdev - a simulated device that keeps its own state, obeys the deltas
+ * of its shadow, reports back and publishes telemetry (CLI.md).
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "conn.h"
+#include "device.h"
+#include "events.h"
+#include "log.h"
+#include "tls.h"
+#include "topic.h"
+
+#define EXIT_USAGE 2
+#define CONNECT_TIMEOUT_MS 5000
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define LOOP_SLICE_MS 200
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+usage(FILE *out)
+{
+	fputs(
+"usage: shadowdev [OPTIONS] run\n"
+"\n"
+"A simulated device: owns the keys given with --state, applies the deltas\n"
+"of its shadow, reports back, and publishes telemetry.\n"
+"\n"
+"Device options:\n"
+"  -t, --thing NAME            thing name (required; also SHADOW_THING)\n"
+"  -n, --shadow NAME           named shadow (default: the classic shadow)\n"
+"      --state KEY=VALUE       an owned key and its initial value; KEY:=JSON\n"
+"                              for any JSON; dots nest (default MOTOR=OFF)\n"
+"      --interval SEC          telemetry period (default 5, fractions ok)\n"
+"      --telemetry-prefix P    telemetry topics P/temperature, P/vibration\n"
+"                              (default data)\n"
+"      --max-desired-age SEC   do not apply desired values older than SEC;\n"
+"                              remove them from desired instead\n"
+"      --duration SEC          stop after SEC (default: run until signalled)\n"
+"      --json                  log events as JSON Lines\n"
+"\n"
+"Connection options:\n"
+"  -e, --endpoint HOST         broker host (default localhost)\n"
+"  -p, --port N                broker port (8883 with TLS, else 1883)\n"
+"      --ca FILE, --cert FILE, --key FILE, --certs DIR\n"
+"                              TLS files (--certs: AWS download folder)\n"
+"      --tls, --no-tls         force TLS on or off\n"
+"      --alpn PROTO            TLS ALPN protocol\n"
+"      --insecure              do not check the broker's host name\n"
+"  -u, --username U            user name\n"
+"  -P, --password P            password\n"
+"  -i, --client-id ID          MQTT client id (default: the thing name)\n"
+"  -k, --keepalive SEC         MQTT keep-alive (default 30)\n"
+"      --mqtt 3.1.1|5          MQTT protocol version (default 3.1.1)\n"
+"      --profile NAME          config file section (default default)\n"
+"      --config FILE           config file\n"
+"  -v, --verbose / -q, --quiet more / less on stderr\n"
+"  -h, --help                  this help\n"
+"      --version               print the version\n", out);
+}
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int
+signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGTERM, &sa, NULL) != 0) {
+		log_error("can't install signal handlers: %s", strerror(errno));
+		return -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static bool
+seconds_valid(double v, bool zero_ok)
+{
+	return isfinite(v) && (v > 0 || (zero_ok && v == 0));
+}
+
+static int
+check_command(const struct shadow_config *cfg)
+{
+	if (cfg->nargs == 0) {
+		log_error("missing command: run (see shadowdev --help)");
+		return -1;
+	}
+	if (strcmp(cfg->args[0], "run") != 0) {
+		log_error("unknown command '%s': the command is run",
+		    cfg->args[0]);
+		return -1;
+	}
+	if (cfg->nargs > 1) {
+		log_error("run: unexpected argument '%s'", cfg->args[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_config(const struct shadow_config *cfg)
+{
+	char err[1024];
+
+	if (check_command(cfg) != 0)
+		return -1;
+	if (cfg->thing == NULL || cfg->thing[0] == '\0') {
+		log_error("no thing name: give -t NAME or set SHADOW_THING");
+		return -1;
+	}
+	if (!shadow_thing_name_valid(cfg->thing, strlen(cfg->thing))) {
+		log_error("thing name '%s': use 1-%d characters of A-Z a-z 0-9 "
+		    ": _ -", cfg->thing, SHADOW_THING_MAX);
+		return -1;
+	}
+	if (cfg->shadow != NULL &&
+	    !shadow_name_valid(cfg->shadow, strlen(cfg->shadow))) {
+		log_error("shadow name '%s': use 1-%d characters of A-Z a-z 0-9 "
+		    ": _ - $", cfg->shadow, SHADOW_NAME_MAX);
+		return -1;
+	}
+	if (!seconds_valid(cfg->interval, false)) {
+		log_error("--interval %g: give a number of seconds above 0",
+		    cfg->interval);
+		return -1;
+	}
+	if (!seconds_valid(cfg->max_desired_age, true) ||
+	    !seconds_valid(cfg->duration, true)) {
+		log_error("--max-desired-age and --duration take seconds, 0 or "
+		    "more");
+		return -1;
+	}
+	if (tls_check_files(cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static long long
+backoff_next(long long delay)
+{
+	long long next = delay * 2;
+
+	return next > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : next;
+}
+
+/* delay +- 25 %, so that a fleet restarted together does not stampede. */
+static long long
+backoff_jitter(struct device *d, long long delay)
+{
+	long long span = delay / 2;
+
+	if (span <= 0)
+		return delay;
+	return delay - span / 2 + (long long)(rand_r(&d->seed) % span);
+}
+
+static bool
+should_stop(long long deadline)
+{
+	return stop_signal != 0 || (deadline > 0 && conn_now_ms() >= deadline);
+}
+
+static void
+nap_until(long long when, long long deadline)
+{
+	struct timespec ts;
+	long long ms;
+
+	while (!should_stop(deadline) && (ms = when - conn_now_ms()) > 0) {
+		if (ms > LOOP_SLICE_MS)
+			ms = LOOP_SLICE_MS;
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * The first connection: an unreachable broker is retried, not fatal.
+ * 1 connected, 0 stopped before that, -1 configuration error.
+ */
+static int
+device_first_connect(struct device *d, long long deadline)
+{
+	char err[1024];
+	long long delay = BACKOFF_FIRST_MS, wait;
+	bool fatal;
+
+	while (!should_stop(deadline)) {
+		if (device_connect(d, CONNECT_TIMEOUT_MS, &fatal, err,
+		    sizeof(err)) == 0)
+			return 1;
+		if (fatal) {
+			log_error("%s", err);
+			return -1;
+		}
+		wait = backoff_jitter(d, delay);
+		log_warn("can't connect to %s:%d: %s; retrying in %.1f s",
+		    d->cfg->endpoint, d->cfg->port, err, wait / 1000.0);
+		nap_until(conn_now_ms() + wait, deadline);
+		delay = backoff_next(delay);
+	}
+	return 0;
+}
+
+static int
+device_loop(struct device *d, long long deadline)
+{
+	long long slice;
+
+	while (!should_stop(deadline)) {
+		slice = LOOP_SLICE_MS;
+		if (deadline > 0 && deadline - conn_now_ms() < slice)
+			slice = deadline - conn_now_ms();
+		if (slice < 0)
+			slice = 0;
+		if (device_run_once(d, (int)slice) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+run(const struct shadow_config *cfg)
+{
+	struct device d;
+	char err[1024];
+	long long deadline = 0;
+	int rc = 0;
+
+	if (device_init(&d, cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		device_free(&d);
+		return EXIT_USAGE;
+	}
+	if (signals_install() != 0) {
+		device_free(&d);
+		return 1;
+	}
+	events_init(cfg->json);
+	if (cfg->duration > 0)
+		deadline = conn_now_ms() + (long long)(cfg->duration * 1000.0);
+	switch (device_first_connect(&d, deadline)) {
+	case -1:
+		rc = EXIT_USAGE;
+		break;
+	case 1:
+		if (device_loop(&d, deadline) != 0)
+			rc = 1;
+		break;
+	}
+	if (stop_signal != 0)
+		log_debug("signal %d: disconnecting", (int)stop_signal);
+	device_stop(&d);
+	event_emit(d.thing, "stopped", NULL, NULL);
+	device_free(&d);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct shadow_config cfg;
+	int rc;
+
+	log_init("shadowdev", 0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	switch (config_load(&cfg, PROG_SHADOWDEV, argc, argv)) {
+	case CONFIG_OK:
+		break;
+	case CONFIG_HELP:
+		usage(stdout);
+		config_free(&cfg);
+		return 0;
+	case CONFIG_VERSION:
+		printf("shadowdev %s\n", SHADOW_TOOLS_VERSION);
+		config_free(&cfg);
+		return 0;
+	case CONFIG_USAGE:
+	default:
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	log_init("shadowdev", cfg.verbosity);
+	if (check_config(&cfg) != 0)
+		rc = EXIT_USAGE;
+	else
+		rc = run(&cfg);
+	config_free(&cfg);
+	return rc;
+}
