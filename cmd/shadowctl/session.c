@@ -1,0 +1,363 @@
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+
+int
+session_topic(const struct shadow_config *cfg, enum shadow_msg msg,
+    char buf[SHADOW_TOPIC_MAX])
+{
+	return shadow_topic_build(buf, SHADOW_TOPIC_MAX, cfg->thing,
+	    cfg->shadow, msg, NULL) == TOPIC_OK ? 0 : -1;
+}
+
+/* 24 random [a-z0-9]: unique per request, far below the 64-byte limit. */
+void
+session_token(char token[DOC_MAX_TOKEN + 1])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char bytes[24];
+	size_t i;
+
+	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+		/* Never fails for 24 bytes once the pool is ready; stay unique. */
+		snprintf(token, DOC_MAX_TOKEN + 1, "shadowctl-%ld-%lld",
+		    (long)getpid(), conn_now_ms());
+		return;
+	}
+	for (i = 0; i < sizeof(bytes); i++)
+		token[i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
+	token[i] = '\0';
+}
+
+void
+session_init(struct session *s, const struct shadow_config *cfg,
+    enum shadow_msg op)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->op = op;
+	s->deadline = conn_now_ms() + (long long)(cfg->timeout * 1000.0);
+	session_token(s->token);
+}
+
+static int
+left_ms(const struct session *s)
+{
+	long long left = s->deadline - conn_now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > 1000000000 ? 1000000000 : (int)left;
+}
+
+static enum shadow_msg
+msg_accepted(enum shadow_msg op)
+{
+	switch (op) {
+	case SHADOW_MSG_GET:
+		return SHADOW_MSG_GET_ACCEPTED;
+	case SHADOW_MSG_DELETE:
+		return SHADOW_MSG_DELETE_ACCEPTED;
+	default:
+		return SHADOW_MSG_UPDATE_ACCEPTED;
+	}
+}
+
+static enum shadow_msg
+msg_rejected(enum shadow_msg op)
+{
+	switch (op) {
+	case SHADOW_MSG_GET:
+		return SHADOW_MSG_GET_REJECTED;
+	case SHADOW_MSG_DELETE:
+		return SHADOW_MSG_DELETE_REJECTED;
+	default:
+		return SHADOW_MSG_UPDATE_REJECTED;
+	}
+}
+
+static bool
+token_is(json_object *doc, const char *token)
+{
+	json_object *t;
+
+	return token[0] != '\0' &&
+	    json_object_object_get_ex(doc, "clientToken", &t) &&
+	    json_object_is_type(t, json_type_string) &&
+	    strcmp(json_object_get_string(t), token) == 0;
+}
+
+static json_object *
+payload_parse(const void *payload, size_t len)
+{
+	json_tokener *tok;
+	json_object *doc;
+
+	if (len == 0 || len > DOC_MAX_PAYLOAD ||
+	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
+		return NULL;
+	doc = json_tokener_parse_ex(tok, payload, (int)len);
+	json_tokener_free(tok);
+	if (doc != NULL && !json_object_is_type(doc, json_type_object)) {
+		json_object_put(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static void
+note_answer(struct session *s, json_object *doc, bool rejected)
+{
+	if (s->answered || !token_is(doc, s->token))
+		return;
+	s->answer = json_object_get(doc);
+	s->answered = true;
+	s->rejected = rejected;
+}
+
+static void
+note_snapshot(struct session *s, enum shadow_msg msg, json_object *doc)
+{
+	json_object *snap = doc, *state = NULL, *version = NULL;
+
+	if (msg == SHADOW_MSG_UPDATE_DOCUMENTS &&
+	    !json_object_object_get_ex(doc, "current", &snap))
+		return;
+	if (!json_object_object_get_ex(snap, "state", &state) ||
+	    !json_object_object_get_ex(snap, "version", &version))
+		return;
+	wait_note(s->wait, state, version);
+}
+
+static void
+on_message(void *ud, const char *topic, const void *payload, size_t len)
+{
+	struct session *s = ud;
+	struct shadow_topic t;
+	json_object *doc;
+
+	if (shadow_topic_match(topic, strlen(topic), &t) != TOPIC_OK ||
+	    (doc = payload_parse(payload, len)) == NULL)
+		return;
+	if (t.msg == msg_accepted(s->op))
+		note_answer(s, doc, false);
+	else if (t.msg == msg_rejected(s->op))
+		note_answer(s, doc, true);
+	if (s->wait != NULL && (t.msg == SHADOW_MSG_UPDATE_DOCUMENTS ||
+	    t.msg == SHADOW_MSG_GET_ACCEPTED))
+		note_snapshot(s, t.msg, doc);
+	json_object_put(doc);
+}
+
+static enum ctl_status
+from_conn(enum conn_status st)
+{
+	return (enum ctl_status)conn_exit_code(st);
+}
+
+enum ctl_status
+session_open(struct session *s, bool with_wait)
+{
+	static const struct conn_handlers h = { .on_message = on_message };
+	const struct shadow_config *cfg = s->cfg;
+	char topics[5][SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
+	const char *filters[5];
+	enum shadow_msg msgs[5];
+	char *id = NULL;
+	enum conn_status st;
+	int n = 0;
+
+	msgs[n++] = msg_accepted(s->op);
+	msgs[n++] = msg_rejected(s->op);
+	if (with_wait) {
+		msgs[n++] = SHADOW_MSG_UPDATE_DOCUMENTS;
+		msgs[n++] = SHADOW_MSG_GET_ACCEPTED;
+	}
+	for (int i = 0; i < n; i++) {
+		if (session_topic(cfg, msgs[i], topics[i]) == -1) {
+			log_error("can't build the topics for thing '%s'",
+			    cfg->thing);
+			return CTL_USAGE;
+		}
+		filters[i] = topics[i];
+	}
+	if (cfg->client_id == NULL &&
+	    (id = config_client_id_random("shadowctl-")) == NULL) {
+		log_error("can't make a client id: %s", strerror(errno));
+		return CTL_CONNECT;
+	}
+	s->conn = conn_new(cfg, cfg->client_id != NULL ? cfg->client_id : id,
+	    true, &h, s, err, sizeof(err));
+	free(id);
+	if (s->conn == NULL) {
+		log_error("%s", err);
+		return CTL_USAGE;
+	}
+	if ((st = conn_open(s->conn, left_ms(s), err, sizeof(err))) != CONN_OK ||
+	    (st = conn_subscribe(s->conn, filters, n, 1, left_ms(s), err,
+	    sizeof(err))) != CONN_OK) {
+		log_error("%s", err);
+		return from_conn(st);
+	}
+	return CTL_OK;
+}
+
+static void
+report_timeout(const struct session *s, const char *what)
+{
+	char topic[SHADOW_TOPIC_MAX];
+
+	if (session_topic(s->cfg, s->op, topic) == -1)
+		topic[0] = '\0';
+	log_error("no %s from the shadow service on %s:%d within %g s; is "
+	    "shadowd running? (on AWS IoT a policy that does not allow "
+	    "iot:Publish on %s or iot:Subscribe/iot:Receive on its answers "
+	    "looks the same)", what, s->cfg->endpoint, s->cfg->port,
+	    s->cfg->timeout, topic);
+}
+
+static void
+report_lost(const struct session *s)
+{
+	char topic[SHADOW_TOPIC_MAX];
+
+	if (session_topic(s->cfg, s->op, topic) == -1)
+		topic[0] = '\0';
+	log_error("lost the connection to %s:%d while waiting for the answer "
+	    "to %s (on AWS IoT this usually means the policy does not allow "
+	    "publishing to %s)", s->cfg->endpoint, s->cfg->port,
+	    shadow_msg_name(s->op), topic);
+}
+
+/* Run the network until done(s) or the deadline. */
+static enum ctl_status
+session_run(struct session *s, bool (*done)(const struct session *))
+{
+	enum conn_status st;
+
+	while (!done(s)) {
+		if (left_ms(s) == 0)
+			return CTL_TIMEOUT;
+		if ((st = conn_loop(s->conn, left_ms(s))) != CONN_OK)
+			return from_conn(st);
+	}
+	return CTL_OK;
+}
+
+static bool
+answered(const struct session *s)
+{
+	return s->answered;
+}
+
+static void
+report_rejected(const struct session *s)
+{
+	json_object *code = NULL, *msg = NULL;
+
+	json_object_object_get_ex(s->answer, "code", &code);
+	json_object_object_get_ex(s->answer, "message", &msg);
+	log_error("%s rejected: %s %s", shadow_msg_name(s->op),
+	    code != NULL ? json_object_get_string(code) : "(no code)",
+	    msg != NULL ? json_object_get_string(msg) : "(no message)");
+}
+
+enum ctl_status
+session_request(struct session *s, const char *payload, size_t len)
+{
+	char topic[SHADOW_TOPIC_MAX];
+	enum ctl_status st;
+
+	if (session_topic(s->cfg, s->op, topic) == -1 ||
+	    conn_publish(s->conn, topic, payload, len, 1, NULL) == -1) {
+		log_error("can't publish to %s on %s:%d: not connected", topic,
+		    s->cfg->endpoint, s->cfg->port);
+		return CTL_CONNECT;
+	}
+	st = session_run(s, answered);
+	if (st == CTL_TIMEOUT)
+		report_timeout(s, "answer");
+	else if (st == CTL_CONNECT)
+		report_lost(s);
+	if (st != CTL_OK)
+		return st;
+	if (s->rejected) {
+		report_rejected(s);
+		return CTL_REJECTED;
+	}
+	return CTL_OK;
+}
+
+static bool
+converged(const struct session *s)
+{
+	json_object *v;
+	int64_t accepted;
+
+	if (!json_object_object_get_ex(s->answer, "version", &v))
+		return false;
+	accepted = json_object_get_int64(v);
+	return s->wait->snap_version >= accepted &&
+	    wait_holds(s->wait->expect, s->wait->reported);
+}
+
+/*
+ * The subscription to update/documents predates the update, so every later
+ * report is seen; the get covers one that landed before our update.
+ */
+enum ctl_status
+session_wait(struct session *s, struct wait_state *w)
+{
+	char topic[SHADOW_TOPIC_MAX], buf[CTL_ERRLEN];
+	json_object *req;
+	const char *text;
+	enum ctl_status st;
+	int rc;
+
+	s->wait = w;
+	if (converged(s))
+		return CTL_OK;
+	session_token(w->get_token);
+	if ((req = json_object_new_object()) == NULL ||
+	    json_object_object_add(req, "clientToken",
+	    json_object_new_string(w->get_token)) != 0) {
+		json_object_put(req);
+		log_error("out of memory");
+		return CTL_CONNECT;
+	}
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	rc = session_topic(s->cfg, SHADOW_MSG_GET, topic) == -1 ? -1 :
+	    conn_publish(s->conn, topic, text, strlen(text), 1, NULL);
+	json_object_put(req);
+	if (rc == -1) {
+		log_error("can't publish to %s on %s:%d: not connected", topic,
+		    s->cfg->endpoint, s->cfg->port);
+		return CTL_CONNECT;
+	}
+	st = session_run(s, converged);
+	if (st == CTL_TIMEOUT) {
+		wait_describe(w, buf, sizeof(buf));
+		log_error("--wait: timed out after %g s; still different: %s",
+		    s->cfg->timeout, buf);
+	} else if (st == CTL_CONNECT)
+		log_error("--wait: lost the connection to %s:%d",
+		    s->cfg->endpoint, s->cfg->port);
+	return st;
+}
+
+void
+session_close(struct session *s)
+{
+	conn_free(s->conn);
+	s->conn = NULL;
+	json_object_put(s->answer);
+	s->answer = NULL;
+}

@@ -1,0 +1,207 @@
+#include "ctl.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+
+struct watch {
+	const struct shadow_config *cfg;
+	char root[SHADOW_TOPIC_MAX];    /* "$aws/things/T/shadow[/name/S]" */
+	size_t rootlen;
+	long printed;
+	bool output_failed;
+	int output_errno;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* No SA_RESTART: the signal must wake the poll in mosquitto_loop. */
+static void
+signals_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static json_object *
+payload_value(const void *payload, size_t len)
+{
+	json_tokener *tok;
+	json_object *v = NULL;
+	bool ok = false;
+
+	if (len > 0 && len < DOC_MAX_PAYLOAD &&
+	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) != NULL) {
+		v = json_tokener_parse_ex(tok, payload, (int)len);
+		ok = json_tokener_get_error(tok) == json_tokener_success &&
+		    json_tokener_get_parse_end(tok) == len;
+		json_tokener_free(tok);
+		if (!ok) {
+			json_object_put(v);
+			v = NULL;
+		}
+	}
+	if (ok)
+		return v;
+	return json_object_new_string_len(payload, (int)len);
+}
+
+static json_object *
+line_build(struct watch *w, const char *topic, const char *event,
+    const void *payload, size_t len)
+{
+	char tst[LOG_ISO_TIME_LEN];
+	json_object *line;
+
+	log_iso_time(tst);
+	if ((line = json_object_new_object()) == NULL)
+		return NULL;
+	json_object_object_add(line, "tst", json_object_new_string(tst));
+	json_object_object_add(line, "topic", json_object_new_string(topic));
+	json_object_object_add(line, "thing",
+	    json_object_new_string(w->cfg->thing));
+	json_object_object_add(line, "shadow", w->cfg->shadow == NULL ? NULL :
+	    json_object_new_string(w->cfg->shadow));
+	json_object_object_add(line, "event", json_object_new_string(event));
+	json_object_object_add(line, "payload", payload_value(payload, len));
+	return line;
+}
+
+static void
+on_message(void *ud, const char *topic, const void *payload, size_t len)
+{
+	struct watch *w = ud;
+	const char *event;
+	json_object *line;
+
+	if (strncmp(topic, w->root, w->rootlen) != 0 ||
+	    topic[w->rootlen] != '/' || w->output_failed)
+		return;
+	event = topic + w->rootlen + 1;
+	/* The classic filters also match "name/S"; that is not ours. */
+	if (w->cfg->shadow == NULL && strncmp(event, "name/", 5) == 0)
+		return;
+	if ((line = line_build(w, topic, event, payload, len)) == NULL)
+		return;
+	if (log_json_line(stdout, line) == -1) {
+		w->output_failed = true;
+		w->output_errno = errno;
+	}
+	else
+		w->printed++;
+	json_object_put(line);
+}
+
+static bool
+watch_done(const struct watch *w)
+{
+	return interrupted || w->output_failed ||
+	    (w->cfg->count > 0 && w->printed >= w->cfg->count);
+}
+
+static enum ctl_status
+watch_loop(struct watch *w, struct conn *c)
+{
+	long long end = 0, left;
+	enum conn_status st;
+
+	if (w->cfg->timeout_set)
+		end = conn_now_ms() + (long long)(w->cfg->timeout * 1000.0);
+	while (!watch_done(w)) {
+		left = end == 0 ? 1000 : end - conn_now_ms();
+		if (left <= 0)
+			return w->printed > 0 ? CTL_OK : CTL_TIMEOUT;
+		if ((st = conn_loop(c, left > 1000 ? 1000 : (int)left)) !=
+		    CONN_OK) {
+			log_error("lost the connection to %s:%d while watching",
+			    w->cfg->endpoint, w->cfg->port);
+			return (enum ctl_status)conn_exit_code(st);
+		}
+	}
+	if (w->output_failed && w->output_errno != EPIPE) {
+		log_error("can't write to standard output: %s",
+		    strerror(w->output_errno));
+		return CTL_USAGE;
+	}
+	return CTL_OK;
+}
+
+static enum ctl_status
+watch_connect(struct watch *w, struct conn **cp)
+{
+	static const struct conn_handlers h = { .on_message = on_message };
+	const struct shadow_config *cfg = w->cfg;
+	char f1[SHADOW_TOPIC_MAX], f2[SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
+	const char *filters[2] = { f1, f2 };
+	int ms = (int)((cfg->timeout_set ? cfg->timeout : 10) * 1000.0);
+	char *id = NULL;
+	enum conn_status st;
+
+	if (shadow_topic_filter(f1, sizeof(f1), cfg->thing, cfg->shadow, "+",
+	    NULL) != TOPIC_OK || shadow_topic_filter(f2, sizeof(f2),
+	    cfg->thing, cfg->shadow, "+/+", NULL) != TOPIC_OK) {
+		log_error("can't build the topics for thing '%s'", cfg->thing);
+		return CTL_USAGE;
+	}
+	if (cfg->client_id == NULL &&
+	    (id = config_client_id_random("shadowctl-")) == NULL) {
+		log_error("can't make a client id: %s", strerror(errno));
+		return CTL_CONNECT;
+	}
+	*cp = conn_new(cfg, cfg->client_id != NULL ? cfg->client_id : id, true,
+	    &h, w, err, sizeof(err));
+	free(id);
+	if (*cp == NULL) {
+		log_error("%s", err);
+		return CTL_USAGE;
+	}
+	if ((st = conn_open(*cp, ms, err, sizeof(err))) != CONN_OK ||
+	    (st = conn_subscribe(*cp, filters, 2, 1, ms, err,
+	    sizeof(err))) != CONN_OK) {
+		log_error("%s", err);
+		return (enum ctl_status)conn_exit_code(st);
+	}
+	log_debug("watching %s/#", w->root);
+	return CTL_OK;
+}
+
+enum ctl_status
+watch_run(const struct shadow_config *cfg)
+{
+	struct watch w;
+	struct conn *c = NULL;
+	enum ctl_status st;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	if (shadow_topic_filter(w.root, sizeof(w.root), cfg->thing,
+	    cfg->shadow, NULL, NULL) != TOPIC_OK) {
+		log_error("can't build the topics for thing '%s'", cfg->thing);
+		return CTL_USAGE;
+	}
+	/* The filter is "ROOT/#": the root is what precedes "/#". */
+	w.rootlen = strlen(w.root) - 2;
+	w.root[w.rootlen] = '\0';
+	signals_catch();
+	if ((st = watch_connect(&w, &c)) == CTL_OK)
+		st = watch_loop(&w, c);
+	conn_free(c);
+	return st;
+}
