@@ -37,6 +37,7 @@ enum opt_kind {
 
 #define OPT_NOFILE   0x01    /* not a config file key */
 #define OPT_MIN_INCL 0x02    /* K_DOUBLE: min itself is allowed */
+#define OPT_GIVEN_ARGV 0x04  /* given_off records the command line only */
 
 #define ALL  (PROG_SHADOWCTL | PROG_SHADOWDEV | PROG_SHADOWD)
 #define CD   (PROG_SHADOWCTL | PROG_SHADOWDEV)
@@ -62,7 +63,7 @@ struct option_def {
 
 /* Sorted by name: options_find uses bsearch. */
 static const struct option_def options[] = {
-	{ "all", 0, K_BOOL, F(all), NONE, CTL, NULL, 0, 0, 0, NULL },
+	{ "all", 0, K_BOOL, F(all), NONE, CTL, NULL, OPT_NOFILE, 0, 0, NULL },
 	{ "alpn", 0, K_STRING, F(alpn), NONE, ALL, NULL, 0, 0, 0, NULL },
 	{ "ca", 0, K_STRING, F(ca), NONE, ALL, "SHADOW_CA", 0, 0, 0, NULL },
 	{ "cert", 0, K_STRING, F(cert), NONE, ALL, "SHADOW_CERT", 0, 0, 0, NULL },
@@ -83,9 +84,10 @@ static const struct option_def options[] = {
 	{ "endpoint", 'e', K_STRING, F(endpoint), NONE, ALL, "SHADOW_ENDPOINT",
 	    0, 0, 0, NULL },
 	{ "expect-version", 0, K_INT64, F(expect_version),
-	    F(has_expect_version), CTL, NULL, 0, 0, (double)INT64_MAX,
+	    F(has_expect_version), CTL, NULL, OPT_NOFILE, 0, (double)INT64_MAX,
 	    "a version number >= 0" },
-	{ "file", 'f', K_STRING, F(file), NONE, CTL, NULL, 0, 0, 0, NULL },
+	{ "file", 'f', K_STRING, F(file), NONE, CTL, NULL, OPT_NOFILE, 0, 0,
+	    NULL },
 	{ "forget-deleted", 0, K_LONG, F(forget_deleted), NONE, SD, NULL, 0,
 	    0, LONG_MAX, "a number of seconds >= 0" },
 	{ "help", 'h', K_HELP, NONE, NONE, ALL, NULL, OPT_NOFILE, 0, 0, NULL },
@@ -124,8 +126,8 @@ static const struct option_def options[] = {
 	    0, NULL },
 	{ "things-from", 0, K_STRING, F(things_from), NONE, DEV, NULL, 0, 0, 0,
 	    NULL },
-	{ "timeout", 0, K_DOUBLE, F(timeout), F(timeout_set), CTL, NULL, 0, 0,
-	    0, "a number of seconds > 0" },
+	{ "timeout", 0, K_DOUBLE, F(timeout), F(timeout_set), CTL, NULL,
+	    OPT_GIVEN_ARGV, 0, 0, "a number of seconds > 0" },
 	{ "tls", 0, K_TRISTATE, F(tls), NONE, ALL, NULL, 0, 0, 0, NULL },
 	{ "username", 'u', K_STRING, F(username), NONE, ALL, "SHADOW_USERNAME",
 	    0, 0, 0, NULL },
@@ -519,8 +521,6 @@ option_set(struct shadow_config *cfg, const struct option_def *o,
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
-	if (o->given_off != NONE)
-		*(bool *)(base + o->given_off) = true;
 	return 0;
 }
 
@@ -536,7 +536,13 @@ loader_set(struct loader *ld, const struct option_def *o, const char *value,
 		return 0;
 	fresh = ld->src[slot] < src;
 	ld->src[slot] = src;
-	return option_set(ld->cfg, o, value, negate, fresh, err, errlen);
+	if (option_set(ld->cfg, o, value, negate, fresh, err, errlen) == -1)
+		return -1;
+	/* A timeout from the file is a request timeout, not a watch length. */
+	if (o->given_off != NONE &&
+	    (src == SRC_ARGV || !(o->flags & OPT_GIVEN_ARGV)))
+		*(bool *)((char *)ld->cfg + o->given_off) = true;
+	return 0;
 }
 
 static void

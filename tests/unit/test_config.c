@@ -380,6 +380,16 @@ test_file(void)
 	    "a missing default config file is fine");
 	unload();
 
+	path = write_file("cfg3", "timeout = 3\ncompact = true\n");
+	CHECK(load(PROG_SHADOWCTL, "--config", path, NULL) == CONFIG_OK &&
+	    cfg.timeout == 3 && !cfg.timeout_set && cfg.compact,
+	    "a timeout in the file sets request timeouts, not a watch length");
+	unload();
+	CHECK(load(PROG_SHADOWCTL, "--config", path, "--timeout", "4", NULL) ==
+	    CONFIG_OK && cfg.timeout == 4 && cfg.timeout_set,
+	    "--timeout on the command line counts as given");
+	unload();
+
 	path = write_file("cfg2", "[lab]\nstate = A=1\nstate = B=2\n"
 	    "interval = 0.25\njson = on\nverbose = true\n");
 	CHECK(load(PROG_SHADOWDEV, "--config", path, "--profile", "lab",
@@ -428,6 +438,11 @@ test_file_errors(void)
 	CHECK(load(PROG_SHADOWCTL, "--config", path, NULL) == CONFIG_USAGE &&
 	    err_has(":2: key 'profile' is not allowed in a config file"),
 	    "profile is not a config file key");
+	unload();
+	path = write_file("bad3b", "[x]\nexpect-version = 3\n");
+	CHECK(load(PROG_SHADOWCTL, "--config", path, NULL) == CONFIG_USAGE &&
+	    err_has(":2: key 'expect-version' is not allowed in a config file"),
+	    "a per-request option is not a config file key");
 	unload();
 	path = write_file("bad4", "insecure = maybe\n");
 	CHECK(load(PROG_SHADOWCTL, "--config", path, NULL) == CONFIG_USAGE &&
