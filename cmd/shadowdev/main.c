@@ -216,8 +216,7 @@ device_first_connect(struct device *d, long long deadline)
 			return -1;
 		}
 		wait = backoff_jitter(d, delay);
-		log_warn("can't connect to %s:%d: %s; retrying in %.1f s",
-		    d->cfg->endpoint, d->cfg->port, err, wait / 1000.0);
+		log_warn("%s; retrying in %.1f s", err, wait / 1000.0);
 		nap_until(conn_now_ms() + wait, deadline);
 		delay = backoff_next(delay);
 	}

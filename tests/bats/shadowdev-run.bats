@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# shadowdev against a real mosquitto and a real shadowd: the workshop
+# scenario, offline catch-up, owned and unknown keys, stale and expired
+# orders, the JSON log, and restarts of the broker and of shadowd.
+
+bats_require_minimum_version 1.5.0
+
+load ../helpers/common
+load ../helpers/shadowdev
+
+setup_file() {
+	stack_setup
+	broker_start
+	shadowd_start
+}
+
+teardown_file() {
+	stack_teardown
+}
+
+teardown() {
+	dev_teardown
+}
+
+@test "workshop: desired MOTOR=ON makes the device vibrate, MOTOR=OFF stops it" {
+	local T=workshop
+	dev_start dev -t $T --interval 0.2 --telemetry-prefix $T/data
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	assert_line_in_log() { grep -qE "$1" "$TD/dev.log"; }
+	assert_line_in_log ' connected \(new session\)$'
+	if [ -x "$BIN/shadowctl" ]; then
+		run "$BIN/shadowctl" -t $T set MOTOR=ON --wait --timeout 10
+		assert_success
+	else
+		desired_set $T '{"MOTOR":"ON"}'
+	fi
+	wait_for_line "$TD/dev.log" 'applied \{"MOTOR":"ON"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"ON"\}'
+	run mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t $T/data/vibration \
+	    -C 2 -W 10
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	echo "${lines[0]}" | jq -e '.vibration >= -500 and .vibration <= 500'
+	if [ -x "$BIN/shadowctl" ]; then
+		run "$BIN/shadowctl" -t $T set MOTOR=OFF --wait --timeout 10
+		assert_success
+	else
+		desired_set $T '{"MOTOR":"OFF"}'
+	fi
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	run mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v \
+	    -t $T/data/temperature -t $T/data/vibration -C 3 -W 10
+	assert_success
+	assert_line --index 0 --regexp "^$T/data/temperature \{\"temp\":[0-9]+,\"unit\":\"F\"\}$"
+	refute_output --partial vibration
+	poll_until 5 reported_is $T MOTOR '"OFF"'
+}
+
+@test "offline catch-up: a device started after desired changed applies it at once (session kept)" {
+	local T=catchup
+	dev_start dev1 -t $T
+	wait_for_line "$TD/dev1.log" 'reported \{"MOTOR":"OFF"\}'
+	dev_stop
+	assert_equal "$DEV_RC" 0
+	desired_set $T '{"MOTOR":"ON"}'
+	poll_until 5 eval "shadow_doc $T | jq -e '.state.delta.MOTOR == \"ON\"'"
+	dev_start dev2 -t $T
+	wait_for_line "$TD/dev2.log" 'connected \(session kept\)'
+	wait_for_line "$TD/dev2.log" 'applied \{"MOTOR":"ON"\}'
+	wait_for_line "$TD/dev2.log" 'reported \{"MOTOR":"ON"\}'
+	poll_until 5 reported_is $T MOTOR '"ON"'
+}
+
+@test "offline catch-up: a device with a new session learns the change from get" {
+	local T=catchget
+	dev_start dev1 -t $T
+	wait_for_line "$TD/dev1.log" 'reported'
+	dev_stop
+	desired_set $T '{"MOTOR":"ON","speed":3}'
+	poll_until 5 eval "shadow_doc $T | jq -e '.state.delta.MOTOR == \"ON\"'"
+	dev_start dev2 -t $T -i $T-new --json --state speed:=1
+	wait_for_line "$TD/dev2.log" '"event":"reported".*"MOTOR":"ON"'
+	run jq -s -c '[.[] | select(.event != "telemetry") | .event]' "$TD/dev2.log"
+	assert_output --regexp '^\["connected","delta","applied","reported"'
+	run jq -s -e 'map(select(.event == "delta"))[0] |
+	    .source == "get" and .state == {"MOTOR":"ON","speed":3}' "$TD/dev2.log"
+	assert_success
+	poll_until 5 reported_is $T speed 3
+}
+
+@test "a shadow that does not exist yet gets the initial state reported" {
+	local T=fresh
+	dev_start dev -t $T --state MOTOR=OFF --state 'light.color=red' \
+	    --state 'limits:={"max":9,"on":true}'
+	wait_for_line "$TD/dev.log" 'reported'
+	poll_until 5 eval "shadow_doc $T | jq -e '.state.reported ==
+	    {\"MOTOR\":\"OFF\",\"light\":{\"color\":\"red\"},\"limits\":{\"max\":9,\"on\":true}}'"
+}
+
+@test "delta keys the device does not own are logged as ignored and left alone" {
+	local T=owned
+	dev_start dev -t $T --json --state MOTOR=OFF --state 'light.color=red' \
+	    --state 'cfg:={"a":1}'
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	desired_set $T '{"color":"blue","light":{"color":"green","size":3},"cfg":{"b":2},"MOTOR":"ON"}'
+	wait_for_line "$TD/dev.log" '"event":"applied"'
+	wait_for_line "$TD/dev.log" '"event":"ignored"'
+	run jq -s -e 'map(select(.event == "applied"))[0].state ==
+	    {"light":{"color":"green"},"cfg":{"b":2},"MOTOR":"ON"}' "$TD/dev.log"
+	assert_success
+	run jq -s -c 'map(select(.event == "ignored"))[0].keys | sort' "$TD/dev.log"
+	assert_output '["color","light.size"]'
+	poll_until 5 eval "shadow_doc $T | jq -e '.state.reported ==
+	    {\"MOTOR\":\"ON\",\"light\":{\"color\":\"green\"},\"cfg\":{\"a\":1,\"b\":2}}'"
+	run eval "shadow_doc $T | jq -c .state.delta"
+	assert_output '{"color":"blue","light":{"size":3}}'
+}
+
+@test "a stale delta (version not newer than the last applied) is dropped" {
+	local T=stale
+	dev_start dev -t $T -v --json
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	desired_set $T '{"MOTOR":"ON"}'
+	wait_for_line "$TD/dev.log" '"event":"applied".*"ON"'
+	pub "\$aws/things/$T/shadow/update/delta" '{"state":{"MOTOR":"OFF"},"version":1}'
+	wait_for_line "$TD/dev.log" '"event":"stale".*"version":1'
+	run grep -c '"event":"applied".*"OFF"' "$TD/dev.log"
+	assert_output 0
+}
+
+@test "--max-desired-age: an order older than the limit is not applied and is removed from desired" {
+	local T=expiry ts
+	dev_start dev1 -t $T
+	wait_for_line "$TD/dev1.log" 'reported'
+	dev_stop
+	desired_set $T '{"MOTOR":"ON"}'
+	poll_until 5 eval "shadow_doc $T | jq -e '.metadata.desired.MOTOR.timestamp' >/dev/null"
+	ts=$(shadow_doc $T | jq -e '.metadata.desired.MOTOR.timestamp')
+	# timestamps are whole seconds: wait until the order is surely > 1 s old
+	poll_until 5 eval '[ "$(date +%s)" -ge $((ts + 2)) ]'
+	dev_start dev2 -t $T --json --max-desired-age 1
+	wait_for_line "$TD/dev2.log" '"event":"expired".*"keys":\["MOTOR"\]'
+	poll_until 5 desired_lacks $T MOTOR
+	run grep -c '"event":"applied"' "$TD/dev2.log"
+	assert_output 0
+	run eval "shadow_doc $T | jq -r .state.reported.MOTOR"
+	assert_output OFF
+	desired_set $T '{"MOTOR":"ON"}'
+	wait_for_line "$TD/dev2.log" '"event":"applied".*"MOTOR":"ON"'
+}
+
+@test "--json: every log line is a JSON object with the documented fields" {
+	local T=jsonlog
+	dev_start dev -t $T --json --interval 0.2 --telemetry-prefix $T
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	desired_set $T '{"MOTOR":"ON","x":1}'
+	wait_for_line "$TD/dev.log" '"event":"reported".*"ON"'
+	wait_for_line "$TD/dev.log" '"topic":"jsonlog/vibration"'
+	dev_stop
+	assert_equal "$DEV_RC" 0
+	run jq -e -s 'all(.[]; (.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))
+	    and (.event | type == "string") and .thing == "jsonlog")' "$TD/dev.log"
+	assert_success
+	run jq -e -s '
+	    (map(select(.event == "connected"))[0].session_present | type == "boolean") and
+	    (map(select(.event == "delta"))[-1] | .state.MOTOR == "ON" and (.version | type == "number")) and
+	    (map(select(.event == "applied"))[-1].state == {"MOTOR":"ON"}) and
+	    (map(select(.event == "ignored"))[-1].keys == ["x"]) and
+	    (map(select(.event == "reported"))[-1] | .state == {"MOTOR":"ON"} and (.version | type == "number")) and
+	    (map(select(.event == "telemetry" and .topic == "jsonlog/temperature"))[0].payload | .unit == "F" and (.temp | type == "number")) and
+	    (map(select(.event == "telemetry" and .topic == "jsonlog/vibration"))[0].payload.vibration | type == "number") and
+	    (.[-1].event == "stopped")' "$TD/dev.log"
+	assert_success
+}
+
+@test "--duration stops the device by itself; SIGINT disconnects it cleanly with exit 0" {
+	run --separate-stderr "$BIN/shadowdev" -t dur --duration 0.5 run
+	assert_success
+	assert_line --index 0 --regexp ' connected \((new session|session kept)\)$'
+	assert_line --index -1 --regexp ' stopped$'
+	dev_start dev -t sigint
+	kill -INT "$DEV_PID"
+	DEV_RC=0
+	wait "$DEV_PID" || DEV_RC=$?
+	assert_equal "$DEV_RC" 0
+	wait_for_line "$TD/broker/mosquitto.log" 'Client sigint disconnected\.'
+}
+
+@test "shadowd restart while the device runs: an order sent meanwhile is obeyed" {
+	local T=sdrestart
+	dev_start dev -t $T
+	wait_for_line "$TD/dev.log" 'reported'
+	shadowd_stop
+	desired_set $T '{"MOTOR":"ON"}'
+	shadowd_start
+	wait_for_line "$TD/dev.log" 'applied \{"MOTOR":"ON"\}' 10
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"ON"\}' 10
+}
+
+@test "broker restart: the device reconnects with its session and keeps obeying" {
+	local T=brokerrestart
+	dev_start dev -t $T --json --interval 0.3
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	broker_stop
+	wait_for_line "$TD/dev.log" '"event":"disconnected"'
+	broker_start
+	# sent while the device is still away (its first retry waits >= 0.5 s)
+	desired_set $T '{"MOTOR":"ON"}'
+	poll_until 10 eval '[ "$(count_lines "$TD/dev.log" "\"event\":\"connected\".*\"session_present\":true")" -ge 1 ]'
+	wait_for_line "$TD/dev.log" '"event":"applied".*"MOTOR":"ON"' 10
+	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"ON"' 10
+	desired_set $T '{"MOTOR":"OFF"}'
+	wait_for_line "$TD/dev.log" '"event":"applied".*"MOTOR":"OFF"' 10
+	poll_until 10 reported_is $T MOTOR '"OFF"'
+}

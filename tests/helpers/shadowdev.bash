@@ -1,0 +1,81 @@
+# Helpers for the shadowdev suites (load after ../helpers/common).
+#
+#   dev_start NAME [ARGS...]   start "shadowdev ARGS run" in the background,
+#                              log in $TD/NAME.log (stdout) and NAME.err;
+#                              DEV_PID is its pid; waits for "connected"
+#   dev_stop [PID]             SIGTERM and wait until it is gone; DEV_RC
+#   dev_teardown               stop every device the test started
+#   desired_set THING JSON     publish an update of desired with mosquitto_pub
+#   shadow_doc THING           print the shadow document (get/accepted payload)
+#   poll_until SECONDS CMD...  run CMD every 0.1 s until it succeeds
+
+# dev_spawn NAME ARGS...: like dev_start, without waiting for "connected".
+dev_spawn() {
+	local name=$1
+	shift
+	: >"$TD/$name.log"
+	: >"$TD/$name.err"
+	"$BIN/shadowdev" "$@" run >>"$TD/$name.log" 2>>"$TD/$name.err" &
+	DEV_PID=$!
+	track_pid "$DEV_PID"
+	echo "$DEV_PID" >>"$TD/dev-pids"
+}
+
+# dev_teardown: stop every device the test started (call from teardown).
+dev_teardown() {
+	local p
+	[ -f "$TD/dev-pids" ] || return 0
+	while read -r p; do kill -TERM "$p" 2>/dev/null; done <"$TD/dev-pids"
+	while read -r p; do wait_gone "$p"; done <"$TD/dev-pids"
+	: >"$TD/dev-pids"
+}
+
+dev_start() {
+	local name=$1
+	dev_spawn "$@"
+	wait_for_line "$TD/$name.log" "connected" 10
+}
+
+dev_stop() {
+	local pid=${1:-$DEV_PID}
+	kill -TERM "$pid" 2>/dev/null
+	DEV_RC=0
+	wait "$pid" || DEV_RC=$?
+}
+
+desired_set() {
+	pub "\$aws/things/$1/shadow/update" "{\"state\":{\"desired\":$2}}"
+}
+
+shadow_doc() {
+	req "\$aws/things/$1/shadow" get "{\"clientToken\":\"test-$RANDOM\"}" |
+	    sed -n 's/^[^ ]*get\/accepted //p'
+}
+
+poll_until() {
+	local tries=$(( $1 * 10 )) i
+	shift
+	for i in $(seq 1 "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "poll_until: '$*' never succeeded" >&2
+	return 1
+}
+
+# reported_is THING KEY VALUE_JSON: the shadow's reported KEY equals VALUE.
+reported_is() {
+	shadow_doc "$1" | jq -e --argjson v "$3" \
+	    ".state.reported.$2 == \$v" >/dev/null
+}
+
+# desired_lacks THING KEY: the shadow exists and desired has no KEY.
+desired_lacks() {
+	shadow_doc "$1" | jq -e ".version and (.state.desired.$2 == null)" \
+	    >/dev/null
+}
+
+# count_lines FILE REGEX: how many lines of FILE match.
+count_lines() {
+	grep -cE "$2" "$1" 2>/dev/null || true
+}
