@@ -1,0 +1,459 @@
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "doc.h"
+
+/* "SHDW": marks the file as ours, so a foreign database is never touched. */
+#define STORE_APP_ID 0x53484457
+#define STORE_SCHEMA_VERSION 1
+#define STORE_FILE "shadows.db"
+#define STORE_BUSY_MS 2000
+
+enum stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_LOAD,
+	STMT_SAVE,
+	STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_LOAD] = "SELECT version, present, doc, deleted_at FROM shadows "
+	    "WHERE thing = ?1 AND name = ?2",
+	[STMT_SAVE] = "INSERT OR REPLACE INTO shadows "
+	    "(thing, name, version, present, doc, deleted_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE shadows ("
+    " thing TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " present INTEGER NOT NULL,"
+    " doc TEXT,"
+    " deleted_at INTEGER,"
+    " PRIMARY KEY (thing, name)"
+    ") WITHOUT ROWID";
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+static int
+mkdir_p(const char *dir, char *err, size_t errlen)
+{
+	char *p, *s;
+	struct stat sb;
+
+	if (stat(dir, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return 0;
+		snprintf(err, errlen, "data directory %s: not a directory",
+		    dir);
+		return -1;
+	}
+	if ((s = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	for (p = s + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(s, 0700) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "can't create data directory %s: "
+			    "%s", s, strerror(errno));
+			free(s);
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(s);
+	return 0;
+}
+
+static int
+store_error(struct store *st, char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s: %s", st->path, what,
+	    sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static int
+store_exec(struct store *st, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", st->path, sql,
+	    msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* One integer from a single-row query; -1 on error. */
+static int
+store_query_int(struct store *st, const char *sql, long long *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+store_create_schema(struct store *st, char *err, size_t errlen)
+{
+	char sql[128];
+
+	if (store_exec(st, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
+	    "PRAGMA user_version = %d", STORE_APP_ID, STORE_SCHEMA_VERSION);
+	if (store_exec(st, schema_sql, err, errlen) == -1 ||
+	    store_exec(st, sql, err, errlen) == -1 ||
+	    store_exec(st, "COMMIT", err, errlen) == -1) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Decide, by reading only, whether the file is ours, new, or foreign. */
+static int
+store_identify(struct store *st, bool *fresh, char *err, size_t errlen)
+{
+	long long app, tables, ver;
+
+	if (store_query_int(st, "PRAGMA application_id", &app) == -1 ||
+	    store_query_int(st, "SELECT count(*) FROM sqlite_master",
+	    &tables) == -1) {
+		snprintf(err, errlen, "%s: can't read the database: %s; "
+		    "shadowd leaves it untouched: move it away or choose "
+		    "another --data-dir", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	*fresh = app == 0 && tables == 0;
+	if (*fresh)
+		return 0;
+	if (app != STORE_APP_ID) {
+		snprintf(err, errlen, "%s is not a shadowd database (it is a "
+		    "SQLite database of something else); shadowd leaves it "
+		    "untouched: move it away or choose another --data-dir",
+		    st->path);
+		return -1;
+	}
+	if (store_query_int(st, "PRAGMA user_version", &ver) == -1)
+		return store_error(st, err, errlen, "can't read the schema "
+		    "version");
+	if (ver != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %lld, this shadowd "
+		    "knows %d", st->path, ver, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_set_journal(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	const unsigned char *mode;
+	bool wal;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+	    NULL) != SQLITE_OK)
+		return store_error(st, err, errlen, "can't set WAL mode");
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return store_error(st, err, errlen, "can't set WAL mode");
+	}
+	mode = sqlite3_column_text(s, 0);
+	wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+	sqlite3_finalize(s);
+	if (!wal) {
+		snprintf(err, errlen, "%s: can't set WAL mode (the file system "
+		    "may not support it)", st->path);
+		return -1;
+	}
+	return store_exec(st, "PRAGMA synchronous = FULL", err, errlen);
+}
+
+static int
+store_prepare(struct store *st, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK)
+			return store_error(st, err, errlen,
+			    "can't prepare statements");
+	}
+	return 0;
+}
+
+static int
+store_setup(struct store *st, char *err, size_t errlen)
+{
+	bool fresh;
+
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "can't open %s: %s", st->path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK)
+		return store_error(st, err, errlen, "can't set busy timeout");
+	if (store_identify(st, &fresh, err, errlen) == -1)
+		return -1;
+	if (store_set_journal(st, err, errlen) == -1)
+		return -1;
+	if (fresh && store_create_schema(st, err, errlen) == -1)
+		return -1;
+	return store_prepare(st, err, errlen);
+}
+
+int
+store_open(struct store **out, const char *dir, char *err, size_t errlen)
+{
+	struct store *st;
+
+	*out = NULL;
+	if (mkdir_p(dir, err, errlen) == -1)
+		return -1;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    asprintf(&st->path, "%s/%s", dir, STORE_FILE) == -1) {
+		free(st);
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	if (store_setup(st, err, errlen) == -1) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		fprintf(stderr, "%s: close: %s\n", st->path,
+		    sqlite3_errmsg(st->db));
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+static int
+store_step_done(struct store *st, enum stmt which, char *err, size_t errlen,
+    const char *what)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int rc;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s: %s", st->path, what,
+		    sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *st, char *err, size_t errlen)
+{
+	return store_step_done(st, STMT_BEGIN, err, errlen,
+	    "can't begin a transaction");
+}
+
+int
+store_commit(struct store *st, char *err, size_t errlen)
+{
+	return store_step_done(st, STMT_COMMIT, err, errlen, "can't commit");
+}
+
+void
+store_rollback(struct store *st)
+{
+	char err[256];
+
+	if (!store_in_transaction(st))
+		return;
+	if (store_step_done(st, STMT_ROLLBACK, err, sizeof(err),
+	    "can't roll back") == -1)
+		fprintf(stderr, "%s\n", err);
+}
+
+bool
+store_in_transaction(const struct store *st)
+{
+	return sqlite3_get_autocommit(st->db) == 0;
+}
+
+static int
+bind_names(struct store *st, sqlite3_stmt *s, const char *thing,
+    const char *shadow, char *err, size_t errlen)
+{
+	if (sqlite3_bind_text(s, 1, thing, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, shadow ? shadow : "", -1,
+	    SQLITE_STATIC) != SQLITE_OK)
+		return store_error(st, err, errlen, "can't bind names");
+	return 0;
+}
+
+static int
+store_load_row(struct store *st, sqlite3_stmt *s, const char *thing,
+    const char *shadow, int64_t now, long forget, struct doc_shadow *out,
+    char *err, size_t errlen)
+{
+	int64_t version = sqlite3_column_int64(s, 0);
+	bool present = sqlite3_column_int(s, 1) != 0;
+	const unsigned char *doc = sqlite3_column_text(s, 2);
+	int64_t deleted_at = sqlite3_column_int64(s, 3);
+
+	if (!present) {
+		if (forget > 0 && deleted_at + forget <= now)
+			version = 0;
+		doc_shadow_init(out, version);
+		return 0;
+	}
+	if (doc == NULL || doc_shadow_load(out, (const char *)doc) == -1) {
+		snprintf(err, errlen, "%s: the stored document of %s%s%s is "
+		    "damaged", st->path, thing, shadow ? "~" : "",
+		    shadow ? shadow : "");
+		return -1;
+	}
+	out->version = version;
+	return 0;
+}
+
+int
+store_load(struct store *st, const char *thing, const char *shadow,
+    int64_t now, long forget_deleted, struct doc_shadow *out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LOAD];
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	if (bind_names(st, s, thing, shadow, err, errlen) == -1)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ret = store_load_row(st, s, thing, shadow, now, forget_deleted,
+		    out, err, errlen);
+	} else if (rc == SQLITE_DONE) {
+		doc_shadow_init(out, 0);
+		ret = 0;
+	} else {
+		snprintf(err, errlen, "%s: can't read: %s", st->path,
+		    sqlite3_errstr(rc));
+		ret = -1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static int
+store_write(struct store *st, const char *thing, const char *shadow,
+    int64_t version, const char *doc, int64_t deleted_at, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SAVE];
+	int rc;
+
+	if (bind_names(st, s, thing, shadow, err, errlen) == -1)
+		return -1;
+	rc = sqlite3_bind_int64(s, 3, version);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 4, doc != NULL);
+	if (rc == SQLITE_OK)
+		rc = doc ? sqlite3_bind_text(s, 5, doc, -1, SQLITE_STATIC) :
+		    sqlite3_bind_null(s, 5);
+	if (rc == SQLITE_OK)
+		rc = doc ? sqlite3_bind_null(s, 6) :
+		    sqlite3_bind_int64(s, 6, deleted_at);
+	if (rc != SQLITE_OK) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return store_error(st, err, errlen, "can't bind values");
+	}
+	return store_step_done(st, STMT_SAVE, err, errlen, "can't write");
+}
+
+int
+store_save(struct store *st, const char *thing, const char *shadow,
+    const struct doc_shadow *sh, char *err, size_t errlen)
+{
+	json_object *snap;
+	const char *text;
+	int ret;
+
+	if ((snap = doc_shadow_snapshot(sh)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	text = json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text == NULL) {
+		json_object_put(snap);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ret = store_write(st, thing, shadow, sh->version, text, 0, err, errlen);
+	json_object_put(snap);
+	return ret;
+}
+
+int
+store_mark_deleted(struct store *st, const char *thing, const char *shadow,
+    int64_t version, int64_t now, char *err, size_t errlen)
+{
+	return store_write(st, thing, shadow, version, NULL, now, err, errlen);
+}
