@@ -58,6 +58,7 @@ usage(FILE *out)
 "      --insecure              do not check the broker's host name\n"
 "  -u, --username U            user name\n"
 "  -P, --password P            password\n"
+"      --password-file FILE    read the password from FILE\n"
 "  -i, --client-id ID          MQTT client id (default: the thing name)\n"
 "  -k, --keepalive SEC         MQTT keep-alive (default 30)\n"
 "      --mqtt 3.1.1|5          MQTT protocol version (default 3.1.1)\n"
