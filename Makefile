@@ -93,6 +93,10 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
 lint-man:
 	mandoc -Tlint -Wwarning $(MANPAGES)
 
@@ -122,6 +126,6 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
+.PHONY: fuzz all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
