@@ -177,7 +177,8 @@ static enum ctl_status
 print_value(const struct shadow_config *cfg, json_object *v)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE | (cfg->compact ?
-	    JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY);
+	    JSON_C_TO_STRING_PLAIN :
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
 
 	if (cfg->raw && json_object_is_type(v, json_type_string))
 		fputs(json_object_get_string(v), stdout);
