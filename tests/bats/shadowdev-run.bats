@@ -78,7 +78,7 @@ teardown() {
 	dev_stop
 	desired_set $T '{"MOTOR":"ON","speed":3}'
 	poll_until 5 eval "shadow_doc $T | jq -e '.state.delta.MOTOR == \"ON\"'"
-	dev_start dev2 -t $T -i $T-new --json --state speed:=1
+	dev_start dev2 -t $T -i $T-new --json --state MOTOR=OFF --state speed:=1
 	wait_for_line "$TD/dev2.log" '"event":"reported".*"MOTOR":"ON"'
 	run jq -s -c '[.[] | select(.event != "telemetry") | .event]' "$TD/dev2.log"
 	assert_output --regexp '^\["connected","delta","applied","reported"'
@@ -163,9 +163,9 @@ teardown() {
 	assert_success
 	run jq -e -s '
 	    (map(select(.event == "connected"))[0].session_present | type == "boolean") and
-	    (map(select(.event == "delta"))[-1] | .state.MOTOR == "ON" and (.version | type == "number")) and
-	    (map(select(.event == "applied"))[-1].state == {"MOTOR":"ON"}) and
-	    (map(select(.event == "ignored"))[-1].keys == ["x"]) and
+	    (map(select(.event == "delta"))[0] | .state == {"MOTOR":"ON","x":1} and (.version | type == "number")) and
+	    (map(select(.event == "applied"))[0].state == {"MOTOR":"ON"}) and
+	    (map(select(.event == "ignored"))[0].keys == ["x"]) and
 	    (map(select(.event == "reported"))[-1] | .state == {"MOTOR":"ON"} and (.version | type == "number")) and
 	    (map(select(.event == "telemetry" and .topic == "jsonlog/temperature"))[0].payload | .unit == "F" and (.temp | type == "number")) and
 	    (map(select(.event == "telemetry" and .topic == "jsonlog/vibration"))[0].payload.vibration | type == "number") and
