@@ -916,40 +916,48 @@ doc_json_equal(json_object *a, json_object *b)
 	}
 }
 
+static void
+delta_add(json_object **out, json_object **om, bool want_meta,
+    const char *key, json_object *val, json_object *meta)
+{
+	if (*out == NULL) {
+		*out = json_object_new_object();
+		if (want_meta)
+			*om = json_object_new_object();
+	}
+	add_new(*out, key, val);
+	if (*om != NULL && meta != NULL)
+		add_new(*om, key, meta);
+	else
+		json_object_put(meta);
+}
+
 /* Delta of d against r (§6); when meta is not NULL, *meta mirrors it with
- * entries taken from dmeta. */
+ * entries taken from dmeta. Objects are only allocated once a difference
+ * is found: most subtrees have none. */
 static json_object *
 delta_object(json_object *d, json_object *r, json_object *dmeta,
     json_object **meta)
 {
-	json_object *out = json_object_new_object(), *om = NULL, *rv, *sub, *sm;
+	json_object *out = NULL, *om = NULL, *rv, *sub, *sm;
+	bool want = meta != NULL;
 
-	if (meta != NULL)
-		om = json_object_new_object();
 	json_object_object_foreach(d, k, dv) {
 		if (r != NULL && json_object_object_get_ex(r, k, &rv)) {
 			if (is_object(dv) && is_object(rv)) {
 				sm = NULL;
 				sub = delta_object(dv, rv, member(dmeta, k),
-				    om != NULL ? &sm : NULL);
-				if (sub == NULL)
-					continue;
-				add_new(out, k, sub);
-				if (om != NULL)
-					add_new(om, k, sm);
+				    want ? &sm : NULL);
+				if (sub != NULL)
+					delta_add(&out, &om, want, k, sub, sm);
 				continue;
 			}
 			if (doc_json_equal(dv, rv))
 				continue;
 		}
-		add_new(out, k, json_object_get(dv));
-		if (om != NULL && (sm = member(dmeta, k)) != NULL)
-			add_new(om, k, json_object_get(sm));
-	}
-	if (json_object_object_length(out) == 0) {
-		json_object_put(out);
-		json_object_put(om);
-		out = om = NULL;
+		sm = member(dmeta, k);
+		delta_add(&out, &om, want, k, json_object_get(dv),
+		    json_object_get(sm));
 	}
 	if (meta != NULL)
 		*meta = om;
@@ -975,6 +983,81 @@ doc_compact_size(json_object *obj)
 	json_object_to_json_string_length(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	return len;
+}
+
+/* Bytes of s once escaped as json-c does with NOSLASHESCAPE. */
+static size_t
+escaped_size(const char *s, size_t n)
+{
+	size_t i, len = n + 2;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c == '\b' || c == '\n' ||
+		    c == '\r' || c == '\t' || c == '\f')
+			len++;
+		else if (c < 0x20)
+			len += 5;
+	}
+	return len;
+}
+
+static size_t
+digit_count(uint64_t u)
+{
+	size_t n = 1;
+
+	while (u >= 10) {
+		u /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* doc_compact_size without building the text: the size check runs on
+ * every update. Must agree with doc_compact_size (tested). */
+static size_t
+walk_size(json_object *v)
+{
+	size_t len, i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return 4;
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? 4 : 5;
+	case json_type_string:
+		return escaped_size(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+	case json_type_int:
+		if (json_object_get_int64(v) < 0)
+			return 1 + digit_count((uint64_t)0 -
+			    (uint64_t)json_object_get_int64(v));
+		return digit_count(json_object_get_uint64(v));
+	case json_type_array:
+		n = json_object_array_length(v);
+		len = n > 0 ? n + 1 : 2;
+		for (i = 0; i < n; i++)
+			len += walk_size(json_object_array_get_idx(v, i));
+		return len;
+	case json_type_object:
+		n = (size_t)json_object_object_length(v);
+		len = n > 0 ? n + 1 : 2;
+		json_object_object_foreach(v, k, c)
+			len += escaped_size(k, strlen(k)) + 1 + walk_size(c);
+		return len;
+	default:
+		return doc_compact_size(v);
+	}
+}
+
+static size_t
+section_size(json_object *state, const char *name)
+{
+	json_object *sec = member(state, name);
+
+	return sec != NULL ? walk_size(sec) : 0;
 }
 
 static void
@@ -1076,8 +1159,8 @@ doc_apply_update(struct doc_shadow *s, const struct doc_request *req,
 	state = json_object_new_object();
 	meta = json_object_new_object();
 	merge_sections(s, req->state, leaf, state, meta);
-	if (doc_compact_size(member(state, "desired")) +
-	    doc_compact_size(member(state, "reported")) > max_size) {
+	if (section_size(state, "desired") + section_size(state, "reported") >
+	    max_size) {
 		json_object_put(state);
 		json_object_put(meta);
 		json_object_put(leaf);

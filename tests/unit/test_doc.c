@@ -4,6 +4,7 @@
  * JSON in this file is written with ' for " (see jtext) and "T"/"U" for the
  * two fixed clocks used below.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1082,10 +1083,23 @@ static const char *keys[] = { "a", "b", "c", "d" };
 
 static json_object *random_object(int depth, bool allow_null);
 
+static const char *odd_strings[] = {
+	"a/b", "q\"uote", "back\\slash", "tab\tnl\ncr\r", "\x01\x1f\x7f",
+	"\xc3\xa9\xe2\x82\xac\xf0\x9f\x92\xa1", "\b\f", "",
+};
+
 static json_object *
 random_scalar(void)
 {
-	switch (rng() % 5) {
+	switch (rng() % 9) {
+	case 5:
+		return json_object_new_string(odd_strings[rng() % 8]);
+	case 6:
+		return json_object_new_int64(-(int64_t)(rng() % 100000));
+	case 7:
+		return json_object_new_uint64(UINT64_MAX - rng() % 3);
+	case 8:
+		return json_object_new_int64(INT64_MIN + rng() % 3);
 	case 0:
 		return json_object_new_int64((int64_t)(rng() % 3));
 	case 1:
@@ -1114,8 +1128,8 @@ random_value(int depth, bool allow_null)
 	a = json_object_new_array();
 	n = rng() % 3;
 	for (i = 0; i < n; i++)
-		json_object_array_add(a, rng() % 4 ? random_scalar() :
-		    random_object(depth + 1, true));
+		json_object_array_add(a, rng() % 4 || depth > 0 ?
+		    random_scalar() : random_object(3, true));
 	return a;
 }
 
@@ -1238,6 +1252,97 @@ random_state(void)
 	return st;
 }
 
+static void
+numbers_to_text(json_object **v)
+{
+	size_t i, n;
+	json_object *c;
+
+	char text[64];
+
+	if (json_object_is_type(*v, json_type_int)) {
+		if (json_object_get_int64(*v) < 0)
+			snprintf(text, sizeof(text), "\x02%lld",
+			    (long long)json_object_get_int64(*v));
+		else
+			snprintf(text, sizeof(text), "\x02%llu",
+			    (unsigned long long)json_object_get_uint64(*v));
+		json_object_put(*v);
+		*v = json_object_new_string(text);
+		return;
+	}
+	if (json_object_is_type(*v, json_type_double)) {
+		double d = json_object_get_double(*v);
+
+		if (d == 0)
+			snprintf(text, sizeof(text), "\x02%s", "0");
+		else if (d == floor(d) && fabs(d) < 1e19)
+			snprintf(text, sizeof(text), "\x02%.0f", d);
+		else
+			snprintf(text, sizeof(text), "\x02%.17g", d);
+		json_object_put(*v);
+		*v = json_object_new_string(text);
+		return;
+	}
+	if (json_object_is_type(*v, json_type_array)) {
+		n = json_object_array_length(*v);
+		for (i = 0; i < n; i++) {
+			c = json_object_get(json_object_array_get_idx(*v, i));
+			numbers_to_text(&c);
+			json_object_array_put_idx(*v, i, c);
+		}
+	} else if (json_object_is_type(*v, json_type_object)) {
+		json_object_object_foreach(*v, k, cv) {
+			c = json_object_get(cv);
+			numbers_to_text(&c);
+			json_object_object_add(*v, k, c);
+		}
+	}
+}
+
+/* §6 delta, written the plain way. */
+static json_object *
+ref_delta(json_object *d, json_object *r)
+{
+	json_object *out, *rv, *sub, *rs, *ds;
+	const char *a, *b;
+
+	if (d == NULL)
+		return NULL;
+	out = json_object_new_object();
+	json_object_object_foreach(d, k, dv) {
+		if (r == NULL || !json_object_object_get_ex(r, k, &rv)) {
+			json_object_object_add(out, k, json_object_get(dv));
+			continue;
+		}
+		if (json_object_is_type(dv, json_type_object) &&
+		    json_object_is_type(rv, json_type_object)) {
+			if ((sub = ref_delta(dv, rv)) != NULL)
+				json_object_object_add(out, k, sub);
+			continue;
+		}
+		/* equal by value: compare texts with every number written
+		 * in one canonical decimal form */
+		ds = NULL;
+		rs = NULL;
+		json_object_deep_copy(dv, &ds, NULL);
+		json_object_deep_copy(rv, &rs, NULL);
+		numbers_to_text(&ds);
+		numbers_to_text(&rs);
+		a = S(ds);
+		b = S(rs);
+		if (strcmp(a, b) != 0)
+			json_object_object_add(out, k, json_object_get(dv));
+		json_object_put(ds);
+		json_object_put(rs);
+	}
+	if (json_object_object_length(out) == 0) {
+		json_object_put(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* Store and load the shadow as shadowd does. */
 static void
 reload(struct doc_shadow *s)
@@ -1276,6 +1381,8 @@ test_differential(void)
 			text = S(payload);
 			if (doc_parse_update(text, strlen(text), &req,
 			    &err) != 0) {
+				if (bad_parse == 0)
+					printf("#   %s: %s\n", err.message, text);
 				bad_parse++;
 				json_object_put(payload);
 				continue;
@@ -1304,7 +1411,7 @@ test_differential(void)
 			get = doc_get_accepted(&s, NULL, NOW);
 			json_object_object_get_ex(json_object_object_get(get,
 			    "state"), "delta", &got_delta);
-			want_delta = doc_delta(json_object_object_get(ref,
+			want_delta = ref_delta(json_object_object_get(ref,
 			    "desired"), json_object_object_get(ref, "reported"));
 			if (!(got_delta == NULL ? want_delta == NULL :
 			    want_delta != NULL &&
@@ -1324,6 +1431,58 @@ test_differential(void)
 	    "differ)", bad_meta);
 	CHECK(bad_version == 0, "every accepted update bumps the version");
 	CHECK(bad_delta == 0, "get's delta matches the reference document's");
+}
+
+/* The size check counts exactly the compact serialisation. */
+static void
+test_size_boundary_random(void)
+{
+	int i, bad = 0;
+	json_object *doc, *payload, *st, *ref;
+	struct doc_shadow s;
+	struct doc_request req;
+	struct doc_update_result res;
+	struct doc_error err;
+	const char *text;
+	size_t size;
+
+	for (i = 0; i < 300; i++) {
+		doc = random_object(0, true);
+		payload = json_object_new_object();
+		st = json_object_new_object();
+		json_object_object_add(st, "reported", doc);
+		json_object_object_add(payload, "state", st);
+		ref = json_object_new_object();
+		ref_apply(ref, st);
+		size = doc_compact_size(json_object_object_get(ref, "reported"));
+		json_object_put(ref);
+		if (size == 0) {
+			json_object_put(payload);
+			continue;
+		}
+		text = S(payload);
+		if (doc_parse_update(text, strlen(text), &req, &err) != 0) {
+			bad++;
+			json_object_put(payload);
+			continue;
+		}
+		doc_shadow_init(&s, 0);
+		if (doc_apply_update(&s, &req, NOW, size - 1, &res, &err) == 0 ||
+		    err.code != 413) {
+			if (bad == 0)
+				printf("#   size %zu: %s\n", size, text);
+			bad++;
+		}
+		doc_update_result_free(&res);
+		if (doc_apply_update(&s, &req, NOW, size, &res, &err) != 0)
+			bad++;
+		doc_update_result_free(&res);
+		doc_shadow_free(&s);
+		doc_request_free(&req);
+		json_object_put(payload);
+	}
+	CHECK(bad == 0, "300 random documents fit a limit of exactly their "
+	    "compact size and not one byte less (%d wrong)", bad);
 }
 
 int
@@ -1351,5 +1510,6 @@ main(void)
 	test_get_and_tokens();
 	test_snapshot_round_trip();
 	test_differential();
+	test_size_boundary_random();
 	CHECK_DONE();
 }
