@@ -422,22 +422,54 @@ parse_strict(const void *payload, size_t len, enum json_tokener_error *jerr)
 	return root;
 }
 
+enum parse_status {
+	PARSED,
+	PARSE_ENCODING,
+	PARSE_DEEP,
+	PARSE_BAD,
+	PARSE_NOMEM
+};
+
+/* UTF-8, strict lexical check, then json-c; *root set when PARSED. */
+static enum parse_status
+parse_payload(const void *payload, size_t len, struct lex *lx,
+    json_object **root)
+{
+	enum json_tokener_error jerr;
+	enum lex_result lr;
+
+	*root = NULL;
+	if (!doc_utf8_valid(payload, len))
+		return PARSE_ENCODING;
+	memset(lx, 0, sizeof(*lx));
+	lx->s = payload;
+	lx->n = len;
+	if ((lr = lex_json(lx)) == LEX_DEEP)
+		return PARSE_DEEP;
+	if (lr == LEX_BAD || len == 0)
+		return PARSE_BAD;
+	if ((*root = parse_strict(payload, len, &jerr)) != NULL)
+		return PARSED;
+	if (jerr == json_tokener_error_depth)
+		return PARSE_DEEP;
+	if (jerr == json_tokener_error_size)
+		return PARSE_NOMEM;
+	return PARSE_BAD;
+}
+
 bool
 doc_read_token(const void *payload, size_t len, char token[DOC_MAX_TOKEN + 1])
 {
-	enum json_tokener_error jerr;
+	struct lex lx;
 	json_object *root, *v;
 	bool ok = false;
 
 	token[0] = '\0';
-	if (len == 0 || len > DOC_MAX_PAYLOAD ||
-	    memchr(payload, '\0', len) != NULL)
-		return false;
-	if ((root = parse_strict(payload, len, &jerr)) == NULL)
+	if (len > DOC_MAX_PAYLOAD ||
+	    parse_payload(payload, len, &lx, &root) != PARSED)
 		return false;
 	if (is_object(root) && (v = member(root, "clientToken")) != NULL &&
-	    token_valid(v) && doc_utf8_valid(json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v))) {
+	    token_valid(v)) {
 		memcpy(token, json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v) + 1);
 		ok = true;
@@ -528,6 +560,19 @@ version_valid(json_object *v, bool out_of_range, int64_t *version)
 	return *version >= 0;
 }
 
+/* Bytes of s that fit in max without splitting a UTF-8 character. */
+static size_t
+utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
 /* Checks 5-11 of §3 on the parsed root. */
 static int
 check_state(json_object *root, const char *token, struct doc_error *err)
@@ -547,7 +592,8 @@ check_state(json_object *root, const char *token, struct doc_error *err)
 		if (strcmp(name, "desired") != 0 &&
 		    strcmp(name, "reported") != 0) {
 			snprintf(msg, sizeof(msg),
-			    "State contains an invalid node: '%s'", name);
+			    "State contains an invalid node: '%.*s'",
+			    (int)utf8_prefix(name, 200), name);
 			return reject(err, 400, msg, token, NULL);
 		}
 	}
@@ -571,8 +617,6 @@ doc_parse_update(const void *payload, size_t len, struct doc_request *req,
     struct doc_error *err)
 {
 	struct lex lx;
-	enum lex_result lr;
-	enum json_tokener_error jerr;
 	json_object *root, *v;
 	char tokbuf[DOC_MAX_TOKEN + 1];
 	const char *token = NULL;
@@ -581,20 +625,16 @@ doc_parse_update(const void *payload, size_t len, struct doc_request *req,
 	memset(req, 0, sizeof(*req));
 	if (len > DOC_MAX_PAYLOAD)
 		return reject(err, 413, DOC_MSG_TOO_LARGE, NULL, NULL);
-	if (!doc_utf8_valid(payload, len))
+	switch (parse_payload(payload, len, &lx, &root)) {
+	case PARSED:
+		break;
+	case PARSE_ENCODING:
 		return reject(err, 415, DOC_MSG_ENCODING, NULL, NULL);
-	memset(&lx, 0, sizeof(lx));
-	lx.s = payload;
-	lx.n = len;
-	if ((lr = lex_json(&lx)) == LEX_DEEP)
+	case PARSE_DEEP:
 		return reject(err, 400, DOC_MSG_TOO_DEEP, NULL, NULL);
-	if (lr == LEX_BAD || len == 0)
-		return reject(err, 400, DOC_MSG_INVALID_JSON, NULL, NULL);
-	if ((root = parse_strict(payload, len, &jerr)) == NULL) {
-		if (jerr == json_tokener_error_depth)
-			return reject(err, 400, DOC_MSG_TOO_DEEP, NULL, NULL);
-		if (jerr == json_tokener_error_size)
-			return reject(err, 500, DOC_MSG_INTERNAL, NULL, NULL);
+	case PARSE_NOMEM:
+		return reject(err, 500, DOC_MSG_INTERNAL, NULL, NULL);
+	default:
 		return reject(err, 400, DOC_MSG_INVALID_JSON, NULL, NULL);
 	}
 	if (!is_object(root))

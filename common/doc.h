@@ -20,6 +20,11 @@
  *   doc_json_equal     deep equality, numbers by value (1 == 1.0)
  *   doc_depth          nesting depth as §3 counts it
  *   doc_compact_size   bytes of the compact serialisation
+ *
+ * Objects returned (answers, snapshots, the shadow's own state and
+ * metadata) share subtrees with each other and with the request by
+ * reference count: treat them as read-only, and use them from one thread
+ * (json-c's reference counts are not atomic by default).
  */
 #ifndef SHADOW_DOC_H
 #define SHADOW_DOC_H

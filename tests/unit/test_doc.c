@@ -458,6 +458,28 @@ test_state_checks(void)
 }
 
 static void
+test_long_invalid_node_name(void)
+{
+	char *name = repeat('n', 300), *text = malloc(400);
+	struct doc_request req;
+	struct doc_error err;
+	size_t n;
+
+	if (text == NULL)
+		abort();
+	/* a two-byte character straddles the 200-byte cut */
+	memcpy(name + 199, "\xc3\xa9", 2);
+	n = (size_t)snprintf(text, 400, "{\"state\":{\"%s\":1}}", name);
+	CHECK(doc_parse_update(text, n, &req, &err) == -1 && err.code == 400 &&
+	    strncmp(err.message, "State contains an invalid node: '", 33) == 0 &&
+	    err.message[strlen(err.message) - 1] == '\'' &&
+	    doc_utf8_valid(err.message, strlen(err.message)),
+	    "a very long invalid node name is shortened, still quoted and UTF-8");
+	free(name);
+	free(text);
+}
+
+static void
 test_nesting_depth(void)
 {
 	const char *d6 = "{'state':{'desired':{'1':{'2':{'3':{'4':{'5':{'6':'x'}}}}}}}}";
@@ -853,6 +875,37 @@ test_merge_rules(void)
 }
 
 static void
+test_answers_outlive_the_shadow(void)
+{
+	struct doc_shadow s;
+	struct doc_update_result first, res;
+	struct doc_error err;
+	json_object *get;
+
+	doc_shadow_init(&s, 0);
+	apply(&s, "{'state':{'desired':{'a':{'b':1}},'reported':{'a':{'b':2}}}}", NOW);
+	CHECK(update(&s, "{'state':{'desired':{'a':{'c':3}}}}", NOW,
+	    DOC_MAX_SIZE_DEFAULT, &first, &err) == 0, "first update");
+	get = doc_get_accepted(&s, NULL, NOW);
+	apply(&s, "{'state':{'desired':{'a':{'b':null,'c':4}},'reported':null}}", LATER);
+	apply(&s, "{'state':null}", LATER);
+	CHECK(update(&s, "{'state':{'desired':{}}}", LATER,
+	    DOC_MAX_SIZE_DEFAULT, &res, &err) == 0 &&
+	    same_json(res.accepted, "{'state':{'desired':{}},'metadata':{'desired':{}},'version':5,'timestamp':U}"),
+	    "desired {} answers metadata desired {}");
+	doc_update_result_free(&res);
+	doc_shadow_free(&s);
+	CHECK_JSON(first.documents, "{'previous':{'state':{'desired':{'a':{'b':1}},'reported':{'a':{'b':2}}},'metadata':{'desired':{'a':{'b':{'timestamp':T}}},'reported':{'a':{'b':{'timestamp':T}}}},'version':1},'current':{'state':{'desired':{'a':{'b':1,'c':3}},'reported':{'a':{'b':2}}},'metadata':{'desired':{'a':{'b':{'timestamp':T},'c':{'timestamp':T}}},'reported':{'a':{'b':{'timestamp':T}}}},'version':2},'timestamp':T}",
+	    "earlier answers are untouched by later updates and outlive the shadow");
+	CHECK_JSON(first.delta, "{'state':{'a':{'b':1,'c':3}},'metadata':{'a':{'b':{'timestamp':T},'c':{'timestamp':T}}},'version':2,'timestamp':T}",
+	    "the earlier delta is intact");
+	CHECK_JSON(json_object_object_get(get, "state"), "{'desired':{'a':{'b':1,'c':3}},'reported':{'a':{'b':2}},'delta':{'a':{'b':1,'c':3}}}",
+	    "an earlier get answer is intact");
+	json_object_put(get);
+	doc_update_result_free(&first);
+}
+
+static void
 test_unknown_members_and_duplicates(void)
 {
 	struct doc_shadow s;
@@ -1013,6 +1066,11 @@ test_get_and_tokens(void)
 	    "trailing garbage: no token");
 	CHECK(!doc_read_token("{\"clientToken\":\"a\xff\"}", 20, token),
 	    "a token that is not UTF-8 is ignored");
+	CHECK(!doc_read_token("{\"clientToken\":\"a\",\"x\":NaN}", 27, token),
+	    "a payload that is not strict JSON gives no token");
+	CHECK(doc_read_token("{\"clientToken\":\"a\",\"x\":[[1]],\"clientToken\":\"b\"}",
+	    47, token) && strcmp(token, "b") == 0,
+	    "a repeated clientToken: the last one is echoed");
 
 	doc_error_not_found(&err, "thing1", "simShadow1", "q");
 	o = doc_error_json(&err, NOW);
@@ -1504,6 +1562,8 @@ main(void)
 	test_size_limit_exact();
 	test_merge_rules();
 	test_unknown_members_and_duplicates();
+	test_answers_outlive_the_shadow();
+	test_long_invalid_node_name();
 	test_metadata_shapes();
 	test_delta_rules();
 	test_delta_message();
