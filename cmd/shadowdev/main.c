@@ -150,6 +150,11 @@ check_config(const struct shadow_config *cfg)
 		    "more");
 		return -1;
 	}
+	if (cfg->count > 1 || cfg->things_from != NULL) {
+		log_error("--count and --things-from: fleets are not supported "
+		    "yet; run one shadowdev per thing");
+		return -1;
+	}
 	if (tls_check_files(cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;

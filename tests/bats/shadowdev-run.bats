@@ -204,6 +204,7 @@ teardown() {
 	broker_stop
 	wait_for_line "$TD/dev.log" '"event":"disconnected"'
 	broker_start
+	broker_pid_save
 	# sent while the device is still away (its first retry waits >= 0.5 s)
 	desired_set $T '{"MOTOR":"ON"}'
 	poll_until 10 eval '[ "$(count_lines "$TD/dev.log" "\"event\":\"connected\".*\"session_present\":true")" -ge 1 ]'
@@ -212,4 +213,23 @@ teardown() {
 	desired_set $T '{"MOTOR":"OFF"}'
 	wait_for_line "$TD/dev.log" '"event":"applied".*"MOTOR":"OFF"' 10
 	poll_until 10 reported_is $T MOTOR '"OFF"'
+}
+
+@test "broker restart that loses the session: the device subscribes again and keeps obeying" {
+	local T=brokerfresh delta="\$aws/things/brokerfresh/shadow/update/delta"
+	broker_pid_load
+	dev_start dev -t $T --json
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	[ "$(subscribed_times $T "$delta")" -eq 1 ]
+	broker_stop
+	rm -f "$TD/broker/mosquitto.db"
+	wait_for_line "$TD/dev.log" '"event":"disconnected"'
+	broker_start
+	broker_pid_save
+	poll_until 10 eval '[ "$(count_lines "$TD/dev.log" "\"event\":\"connected\".*\"session_present\":false")" -ge 2 ]'
+	poll_until 10 eval '[ "$(subscribed_times $T "$delta")" -ge 2 ]'
+	poll_until 10 eval '[ "$(subscribed_times shadowd "\$aws/things/+/shadow/update")" -ge 2 ]'
+	desired_set $T '{"MOTOR":"ON"}'
+	wait_for_line "$TD/dev.log" '"event":"applied".*"MOTOR":"ON"' 10
+	poll_until 10 reported_is $T MOTOR '"ON"'
 }

@@ -79,3 +79,17 @@ desired_lacks() {
 count_lines() {
 	grep -cE "$2" "$1" 2>/dev/null || true
 }
+
+# A broker restarted inside a test has a new pid that later tests must see
+# (each test runs in its own subshell): keep it in a file.
+broker_pid_save() { echo "$BROKER_PID" >"$TD/broker.pid"; }
+broker_pid_load() {
+	[ -f "$TD/broker.pid" ] && BROKER_PID=$(cat "$TD/broker.pid")
+	return 0
+}
+
+# subscribed_times CLIENT TOPIC: how often the broker logged that CLIENT
+# subscribed to TOPIC (the log survives broker restarts).
+subscribed_times() {
+	grep -cF ": $1 1 $2" "$TD/broker/mosquitto.log" 2>/dev/null || true
+}
