@@ -36,16 +36,91 @@ struct lex {
 
 static const char *sections[] = { "desired", "reported" };
 
+/*
+ * Set by any failed allocation while building documents. The public
+ * functions clear it on entry and check it before returning, so a document
+ * with holes is never handed out: they fail cleanly instead (500 or NULL).
+ */
+static _Thread_local bool nomem;
+
+static json_object *
+new_object(void)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		nomem = true;
+	return o;
+}
+
+static json_object *
+new_array(size_t n)
+{
+	json_object *o = json_object_new_array_ext((int)n);
+
+	if (o == NULL)
+		nomem = true;
+	return o;
+}
+
+static json_object *
+new_int64(int64_t v)
+{
+	json_object *o = json_object_new_int64(v);
+
+	if (o == NULL)
+		nomem = true;
+	return o;
+}
+
+static json_object *
+new_string(const char *str)
+{
+	json_object *o = json_object_new_string(str);
+
+	if (o == NULL)
+		nomem = true;
+	return o;
+}
+
+static void
+add_ex(json_object *obj, const char *key, json_object *val, unsigned opts)
+{
+	if (obj == NULL || json_object_object_add_ex(obj, key, val, opts) != 0) {
+		nomem = true;
+		json_object_put(val);
+	}
+}
+
 static void
 add_const(json_object *obj, const char *key, json_object *val)
 {
-	json_object_object_add_ex(obj, key, val, ADD_CONST);
+	add_ex(obj, key, val, ADD_CONST);
 }
 
 static void
 add_new(json_object *obj, const char *key, json_object *val)
 {
-	json_object_object_add_ex(obj, key, val, ADD_NEW);
+	add_ex(obj, key, val, ADD_NEW);
+}
+
+/* o, or NULL (and o freed) if building it ran out of memory. */
+static json_object *
+built(json_object *o)
+{
+	if (!nomem)
+		return o;
+	json_object_put(o);
+	return NULL;
+}
+
+static void
+array_add(json_object *arr, json_object *val)
+{
+	if (arr == NULL || json_object_array_add(arr, val) != 0) {
+		nomem = true;
+		json_object_put(val);
+	}
 }
 
 static bool
@@ -369,15 +444,18 @@ doc_error_not_found(struct doc_error *err, const char *thing,
 json_object *
 doc_error_json(const struct doc_error *err, int64_t now)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
 
-	add_const(o, "code", json_object_new_int(err->code));
-	add_const(o, "message", json_object_new_string(err->message));
+	nomem = false;
+	o = new_object();
+
+	add_const(o, "code", new_int64(err->code));
+	add_const(o, "message", new_string(err->message));
 	if (err->code != 404 && err->code != 409)
-		add_const(o, "timestamp", json_object_new_int64(now));
+		add_const(o, "timestamp", new_int64(now));
 	if (err->has_token)
-		add_const(o, "clientToken", json_object_new_string(err->token));
-	return o;
+		add_const(o, "clientToken", new_string(err->token));
+	return built(o);
 }
 
 /* A clientToken value is valid: a string of at most 64 bytes (no NUL, so
@@ -675,8 +753,8 @@ doc_request_free(struct doc_request *req)
 void
 doc_shadow_init(struct doc_shadow *s, int64_t deleted_version)
 {
-	s->state = json_object_new_object();
-	s->metadata = json_object_new_object();
+	s->state = new_object();
+	s->metadata = new_object();
 	s->version = deleted_version;
 	s->exists = false;
 }
@@ -710,18 +788,19 @@ doc_shadow_load(struct doc_shadow *s, const char *snapshot)
 static json_object *
 snapshot_of(json_object *state, json_object *meta, int64_t version)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = new_object();
 
 	add_const(o, "state", json_object_get(state));
 	add_const(o, "metadata", json_object_get(meta));
-	add_const(o, "version", json_object_new_int64(version));
+	add_const(o, "version", new_int64(version));
 	return o;
 }
 
 json_object *
 doc_shadow_snapshot(const struct doc_shadow *s)
 {
-	return snapshot_of(s->state, s->metadata, s->version);
+	nomem = false;
+	return built(snapshot_of(s->state, s->metadata, s->version));
 }
 
 void
@@ -741,17 +820,17 @@ meta_of(json_object *v, json_object *leaf)
 	size_t i, n;
 
 	if (json_object_is_type(v, json_type_object)) {
-		o = json_object_new_object();
+		o = new_object();
 		json_object_object_foreach(v, k, c)
 			add_new(o, k, meta_of(c, leaf));
 		return o;
 	}
 	if (json_object_is_type(v, json_type_array)) {
 		n = json_object_array_length(v);
-		o = json_object_new_array_ext((int)n);
+		o = new_array(n);
 		for (i = 0; i < n; i++)
-			json_object_array_add(o,
-			    meta_of(json_object_array_get_idx(v, i), leaf));
+			array_add(o, meta_of(json_object_array_get_idx(v, i),
+			    leaf));
 		return o;
 	}
 	return json_object_get(leaf);
@@ -787,10 +866,18 @@ static json_object *
 merge_object(json_object *base, json_object *base_meta, json_object *patch,
     json_object *leaf, json_object **meta)
 {
-	json_object *out = json_object_new_object(), *om = NULL, *p, *nv, *nm;
+	json_object *out = new_object(), *om = NULL, *p, *nv, *nm;
 
 	if (meta != NULL)
-		om = json_object_new_object();
+		*meta = NULL;
+	if (meta != NULL && (om = new_object()) == NULL) {
+		json_object_put(out);
+		return NULL;
+	}
+	if (out == NULL) {
+		json_object_put(om);
+		return NULL;
+	}
 	if (base != NULL) {
 		json_object_object_foreach(base, k, v) {
 			if (!json_object_object_get_ex(patch, k, &p)) {
@@ -842,11 +929,16 @@ doc_merge(json_object **target, json_object *patch)
 		*target = NULL;
 		return;
 	}
+	nomem = false;
 	if (!is_object(patch))
 		merged = json_object_get(patch);
 	else
 		merged = merge_object(is_object(*target) ? *target : NULL,
 		    NULL, patch, NULL, NULL);
+	if (nomem) {
+		json_object_put(merged);
+		return;
+	}
 	json_object_put(*target);
 	*target = merged;
 }
@@ -961,9 +1053,9 @@ delta_add(json_object **out, json_object **om, bool want_meta,
     const char *key, json_object *val, json_object *meta)
 {
 	if (*out == NULL) {
-		*out = json_object_new_object();
+		*out = new_object();
 		if (want_meta)
-			*om = json_object_new_object();
+			*om = new_object();
 	}
 	add_new(*out, key, val);
 	if (*om != NULL && meta != NULL)
@@ -1009,8 +1101,9 @@ doc_delta(json_object *desired, json_object *reported)
 {
 	if (!is_object(desired))
 		return NULL;
-	return delta_object(desired, is_object(reported) ? reported : NULL,
-	    NULL, NULL);
+	nomem = false;
+	return built(delta_object(desired, is_object(reported) ? reported :
+	    NULL, NULL, NULL));
 }
 
 size_t
@@ -1104,18 +1197,18 @@ static void
 add_common(json_object *o, int64_t version, int64_t now, const char *token)
 {
 	if (version >= 0)
-		add_const(o, "version", json_object_new_int64(version));
-	add_const(o, "timestamp", json_object_new_int64(now));
+		add_const(o, "version", new_int64(version));
+	add_const(o, "timestamp", new_int64(now));
 	if (token != NULL)
-		add_const(o, "clientToken", json_object_new_string(token));
+		add_const(o, "clientToken", new_string(token));
 }
 
 static json_object *
 leaf_of(int64_t now)
 {
-	json_object *leaf = json_object_new_object();
+	json_object *leaf = new_object();
 
-	add_const(leaf, "timestamp", json_object_new_int64(now));
+	add_const(leaf, "timestamp", new_int64(now));
 	return leaf;
 }
 
@@ -1154,7 +1247,7 @@ static json_object *
 accepted_of(const struct doc_request *req, json_object *leaf,
     int64_t version, int64_t now, const char *token)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = new_object();
 
 	add_const(o, "state", json_object_get(req->state));
 	add_const(o, "metadata", meta_of(req->state, leaf));
@@ -1174,9 +1267,9 @@ delta_message(json_object *state, json_object *meta, int64_t version,
 	    member(meta, "desired"), &dm);
 	if (d == NULL)
 		return NULL;
-	o = json_object_new_object();
+	o = new_object();
 	add_const(o, "state", d);
-	add_const(o, "metadata", dm != NULL ? dm : json_object_new_object());
+	add_const(o, "metadata", dm != NULL ? dm : new_object());
 	add_common(o, version, now, token);
 	return o;
 }
@@ -1195,12 +1288,13 @@ doc_apply_update(struct doc_shadow *s, const struct doc_request *req,
 		doc_error_set(err, 409, DOC_MSG_VERSION_CONFLICT, token);
 		return -1;
 	}
+	nomem = false;
 	leaf = leaf_of(now);
-	state = json_object_new_object();
-	meta = json_object_new_object();
+	state = new_object();
+	meta = new_object();
 	merge_sections(s, req->state, leaf, state, meta);
-	if (section_size(state, "desired") + section_size(state, "reported") >
-	    max_size) {
+	if (!nomem && section_size(state, "desired") +
+	    section_size(state, "reported") > max_size) {
 		json_object_put(state);
 		json_object_put(meta);
 		json_object_put(leaf);
@@ -1210,13 +1304,20 @@ doc_apply_update(struct doc_shadow *s, const struct doc_request *req,
 	version = s->version + 1;
 	res->accepted = accepted_of(req, leaf, version, now, token);
 	res->delta = delta_message(state, meta, version, now, token);
-	docs = json_object_new_object();
+	docs = new_object();
 	add_const(docs, "previous", s->exists ?
 	    snapshot_of(s->state, s->metadata, s->version) : NULL);
 	add_const(docs, "current", snapshot_of(state, meta, version));
 	add_common(docs, -1, now, token);
 	res->documents = docs;
 	json_object_put(leaf);
+	if (nomem || res->accepted == NULL || res->documents == NULL) {
+		doc_update_result_free(res);
+		json_object_put(state);
+		json_object_put(meta);
+		doc_error_set(err, 500, DOC_MSG_INTERNAL, token);
+		return -1;
+	}
 	json_object_put(s->state);
 	json_object_put(s->metadata);
 	s->state = state;
@@ -1238,28 +1339,33 @@ doc_update_result_free(struct doc_update_result *res)
 json_object *
 doc_get_accepted(const struct doc_shadow *s, const char *token, int64_t now)
 {
-	json_object *o = json_object_new_object(), *state, *d, *r, *delta;
+	json_object *o, *state, *d, *r, *delta;
 
-	state = json_object_new_object();
+	nomem = false;
+	o = new_object();
+	state = new_object();
 	d = member(s->state, "desired");
 	r = member(s->state, "reported");
 	if (d != NULL)
 		add_const(state, "desired", json_object_get(d));
 	if (r != NULL)
 		add_const(state, "reported", json_object_get(r));
-	if ((delta = doc_delta(d, r)) != NULL)
+	if (is_object(d) && (delta = delta_object(d, is_object(r) ? r : NULL,
+	    NULL, NULL)) != NULL)
 		add_const(state, "delta", delta);
 	add_const(o, "state", state);
 	add_const(o, "metadata", json_object_get(s->metadata));
 	add_common(o, s->version, now, token);
-	return o;
+	return built(o);
 }
 
 json_object *
 doc_delete_accepted(int64_t version, const char *token, int64_t now)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
 
+	nomem = false;
+	o = new_object();
 	add_common(o, version, now, token);
-	return o;
+	return built(o);
 }
