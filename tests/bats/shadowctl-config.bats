@@ -161,3 +161,24 @@ EOF
 	ctl --certs "$TD/certs/shadowctl" -p "$BROKER_PORT" get --timeout 2
 	assert_failure 3
 }
+
+@test "lines before the first section apply to every profile; the profile wins" {
+	printf 'thing = %s-global\nendpoint = 127.0.0.1\nport = %s\n[a]\n[b]\nthing = %s-b\n' \
+	    "$T" "$BROKER_PORT" "$T" >"$TD/global.conf"
+	ctl --config "$TD/global.conf" --profile a set w=a
+	assert_success
+	ctl --config "$TD/global.conf" --profile b set w=b
+	assert_success
+	ctl -t "$T-global" get -r state.desired.w
+	assert_output a
+	ctl -t "$T-b" get -r state.desired.w
+	assert_output b
+}
+
+@test "a file's compact and timeout become shadowctl defaults" {
+	printf '[default]\nendpoint = 127.0.0.1\nport = %s\nthing = %s\ncompact = true\n' \
+	    "$BROKER_PORT" "$T" >"$TD/compact.conf"
+	ctl --config "$TD/compact.conf" set c=1
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+}
