@@ -906,6 +906,47 @@ test_answers_outlive_the_shadow(void)
 }
 
 static void
+test_deleted_version_memory(void)
+{
+	struct doc_shadow s;
+	struct doc_update_result res;
+	struct doc_error err;
+	json_object *o;
+
+	doc_shadow_init(&s, 9);
+	CHECK(update(&s, "{'state':{'reported':{'a':1}},'version':0,'clientToken':'v'}",
+	    NOW, DOC_MAX_SIZE_DEFAULT, &res, &err) == -1 && err.code == 409 &&
+	    err.has_token && !s.exists,
+	    "after a delete at version 9, version 0 is a conflict");
+	CHECK(update(&s, "{'state':{'reported':{'a':1}},'version':9}", NOW,
+	    DOC_MAX_SIZE_DEFAULT, &res, &err) == 0 && s.version == 10 &&
+	    s.exists, "version 9 matches the remembered version: now 10");
+	doc_update_result_free(&res);
+	doc_shadow_free(&s);
+	doc_shadow_init(&s, 0);
+	CHECK(update(&s, "{'state':{'reported':{'a':1}},'version':1}", NOW,
+	    DOC_MAX_SIZE_DEFAULT, &res, &err) == -1 && err.code == 409,
+	    "a never-written shadow is at version 0 for the check");
+	CHECK(update(&s, "{'state':null}", NOW, DOC_MAX_SIZE_DEFAULT, &res,
+	    &err) == 0 && s.exists && s.version == 1 &&
+	    json_object_object_length(s.state) == 0,
+	    "state null on a missing shadow creates an empty shadow");
+	doc_update_result_free(&res);
+	doc_shadow_free(&s);
+	CHECK(doc_shadow_load(&s, "{\"state\":{},\"metadata\":{},\"version\":3}") == 0 &&
+	    s.exists && s.version == 3, "an emptied shadow loads");
+	o = doc_get_accepted(&s, NULL, NOW);
+	CHECK_JSON(o, "{'state':{},'metadata':{},'version':3,'timestamp':T}",
+	    "get on a loaded emptied shadow");
+	json_object_put(o);
+	doc_shadow_free(&s);
+	doc_error_not_found(&err, "lamp", "", NULL);
+	CHECK_STR(err.message, "No shadow exists with name: 'lamp'",
+	    "an empty shadow name means the classic shadow");
+	CHECK(err.code == 404 && !err.has_token, "404 without token");
+}
+
+static void
 test_unknown_members_and_duplicates(void)
 {
 	struct doc_shadow s;
@@ -971,6 +1012,10 @@ test_delta_rules(void)
 		{ "{'a':0}", "{'a':-0.0}", NULL, "0 and -0.0 are equal" },
 		{ "{'a':-5}", "{'a':-5.0}", NULL, "-5 and -5.0 are equal" },
 		{ "{'a':1}", "{'a':1.5}", "{'a':1}", "1 and 1.5 differ" },
+		{ "{'a':-1}", "{'a':1.0}", "{'a':-1}", "-1 and 1.0 differ" },
+		{ "{'a':1}", "{'a':-1.0}", "{'a':1}", "1 and -1.0 differ" },
+		{ "{'a':-1}", "{'a':1}", "{'a':-1}", "-1 and 1 differ" },
+		{ "{'a':1e300}", "{'a':1}", "{'a':1e300}", "a huge double and 1 differ" },
 		{ "{'a':9007199254740993}", "{'a':9007199254740992.0}",
 		  "{'a':9007199254740993}", "large int vs nearby double differ" },
 		{ "{'a':18446744073709551615}", "{'a':-1}",
@@ -1562,6 +1607,7 @@ main(void)
 	test_size_limit_exact();
 	test_merge_rules();
 	test_unknown_members_and_duplicates();
+	test_deleted_version_memory();
 	test_answers_outlive_the_shadow();
 	test_long_invalid_node_name();
 	test_metadata_shapes();
