@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Bash completion for shadowctl: source it and call _shadowctl.
+
+load ../helpers/common
+load ../helpers/shadowctl
+
+setup_file() {
+	stack_setup
+}
+
+setup() {
+	# compopt only works inside a real completion; a no-op stands in.
+	compopt() { :; }
+	source "$TOP/completions/shadowctl.bash"
+	mkdir -p "$TD/files/certdir" "$XDG_CONFIG_HOME/shadow"
+	: >"$TD/files/cert.pem"
+	: >"$TD/files/key.pem"
+	cd "$TD/files"
+}
+
+# complete WORDS...: the last word is the one being completed.
+complete_words() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_shadowctl
+	printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+@test "the command is completed" {
+	run complete_words shadowctl ''
+	assert_output "delete
+get
+set
+unset
+update
+watch"
+	run complete_words shadowctl -t demo u
+	assert_output "unset
+update"
+}
+
+@test "options are completed" {
+	run complete_words shadowctl --ti
+	assert_output "--timeout"
+	run complete_words shadowctl --ce
+	assert_output "--cert
+--certs"
+}
+
+@test "command options are offered after their command only" {
+	run complete_words shadowctl set --w
+	assert_output "--wait"
+	run complete_words shadowctl unset --al
+	assert_output "--all"
+	run complete_words shadowctl set --al
+	assert_output ""
+	run complete_words shadowctl watch --cou
+	assert_output "--count"
+	run complete_words shadowctl get --w
+	assert_output ""
+}
+
+@test "--cert, --key, --ca and -f complete file names" {
+	run complete_words shadowctl --cert c
+	assert_output "cert.pem
+certdir"
+	run complete_words shadowctl --key k
+	assert_output "key.pem"
+	run complete_words shadowctl --ca ce
+	assert_output "cert.pem
+certdir"
+	run complete_words shadowctl update -f k
+	assert_output "key.pem"
+}
+
+@test "--certs completes directories only" {
+	run complete_words shadowctl --certs c
+	assert_output "certdir"
+}
+
+@test "--profile completes the profile names of the config file" {
+	printf '[default]\nthing = a\n[aws]\n# [not-a-profile]\n  [local-dev]\n' \
+	    >"$XDG_CONFIG_HOME/shadow/config"
+	run complete_words shadowctl --profile ''
+	assert_output "aws
+default
+local-dev"
+	run complete_words shadowctl --profile a
+	assert_output "aws"
+}
+
+@test "--profile reads the file given by --config or SHADOW_CONFIG" {
+	printf '[alt]\n' >"$TD/alt.conf"
+	run complete_words shadowctl --config "$TD/alt.conf" --profile ''
+	assert_output "alt"
+	SHADOW_CONFIG=$TD/alt.conf run complete_words shadowctl --profile ''
+	assert_output "alt"
+}
+
+@test "option values that are free text complete nothing" {
+	run complete_words shadowctl -t ''
+	assert_output ""
+	run complete_words shadowctl --timeout ''
+	assert_output ""
+}
+
+@test "--mqtt and --alpn complete their values" {
+	run complete_words shadowctl --mqtt ''
+	assert_output "3.1.1
+5"
+	run complete_words shadowctl --alpn x
+	assert_output "x-amzn-mqtt-ca"
+}
+
+@test "get completes path starts" {
+	run complete_words shadowctl get state.r
+	assert_output "state.reported."
+}
+
+@test "the zsh and fish completions exist and name every command" {
+	for c in get set unset update delete watch; do
+		grep -q "'$c:" "$TOP/completions/_shadowctl"
+		grep -q -- "-a $c " "$TOP/completions/shadowctl.fish"
+	done
+}
