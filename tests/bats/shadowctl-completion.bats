@@ -51,9 +51,9 @@ update"
 @test "command options are offered after their command only" {
 	run complete_words shadowctl set --w
 	assert_output "--wait"
-	run complete_words shadowctl unset --al
+	run complete_words shadowctl unset --all
 	assert_output "--all"
-	run complete_words shadowctl set --al
+	run complete_words shadowctl set --all
 	assert_output ""
 	run complete_words shadowctl watch --cou
 	assert_output "--count"
