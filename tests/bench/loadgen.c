@@ -443,9 +443,9 @@ print_results(struct loadgen *lg)
 	if (st->nlat > 0)
 		qsort(st->lat_us, st->nlat, sizeof *st->lat_us, cmp_u32);
 	printf("accepted=%" PRIu64 " rejected=%" PRIu64 " lost=%" PRIu64
-	    " stray=%" PRIu64 " rate=%.1f/s p50=%.2fms p90=%.2fms p99=%.2fms"
-	    " max=%.2fms k=%u m=%lu t=%g op=%s named=%d\n",
-	    st->accepted, st->rejected, st->lost, st->stray,
+	    " stray=%" PRIu64 " sent=%" PRIu64 " rate=%.1f/s p50=%.2fms"
+	    " p90=%.2fms p99=%.2fms max=%.2fms k=%u m=%lu t=%g op=%s named=%d\n",
+	    st->accepted, st->rejected, st->lost, st->stray, st->sent,
 	    (double)st->accepted / o->seconds, percentile_ms(st, 0.50),
 	    percentile_ms(st, 0.90), percentile_ms(st, 0.99),
 	    percentile_ms(st, 1.0), o->k, o->m, o->seconds,
