@@ -6,7 +6,9 @@
  * Files naming a device (/dev/zero, /dev/stdin) as password-file would
  * make getline read forever: such inputs are skipped (see the report).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,15 +25,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 extern char **environ;
-static char dir[] = "/tmp/fuzz_config.XXXXXX";
-static char path[64];
+static char cfg_dir[] = "/tmp/fuzz_config.XXXXXX";
+static char cfg_path[64];
 static int fd = -1;
 
 static void
 remove_scratch(void)
 {
-	unlink(path);
-	rmdir(dir);
+	unlink(cfg_path);
+	rmdir(cfg_dir);
 }
 
 static void
@@ -62,11 +64,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	unset_shadow_env();
-	REQUIRE(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/config", dir);
-	REQUIRE((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) != -1);
+	REQUIRE(mkdtemp(cfg_dir) != NULL);
+	snprintf(cfg_path, sizeof(cfg_path), "%s/config", cfg_dir);
+	REQUIRE((fd = open(cfg_path, O_RDWR | O_CREAT | O_TRUNC, 0600)) != -1);
 	atexit(remove_scratch);
-	REQUIRE(setenv("HOME", dir, 1) == 0);
+	REQUIRE(setenv("HOME", cfg_dir, 1) == 0);
 	if (getenv("FUZZ_CONFIG_STDERR") == NULL) {
 		REQUIRE((devnull = open("/dev/null", O_WRONLY)) != -1);
 		REQUIRE(dup2(devnull, 2) == 2);
@@ -78,7 +80,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[] = { "shadowctl", "--config", path, "get", NULL };
+	char *argv[] = { "shadowctl", "--config", cfg_path, "get", NULL };
 	struct shadow_config cfg;
 	enum config_status st;
 

@@ -1,0 +1,209 @@
+/*
+ * test_fuzz_regressions - replays the fuzzing corpora with the gcc build:
+ * every file in tests/fuzz/corpus/<harness>/ (the hand-written seeds and
+ * every input a fuzzer ever crashed on, named crash-*) is run through the
+ * harness's own checks in a child process; a crash, a sanitizer report or
+ * a failed invariant in the child is a failed test naming the file.
+ */
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define LLVMFuzzerTestOneInput fuzz_doc_update_one
+#include "../fuzz/fuzz_doc_update.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_topic_one
+#include "../fuzz/fuzz_topic.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_assign_one
+#include "../fuzz/fuzz_assign.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_config_one
+#define LLVMFuzzerInitialize fuzz_config_init
+#include "../fuzz/fuzz_config.c"
+#undef LLVMFuzzerTestOneInput
+#undef LLVMFuzzerInitialize
+
+struct harness {
+	const char *name;
+	int (*init)(int *, char ***);
+	int (*one)(const uint8_t *, size_t);
+};
+
+static const struct harness harnesses[] = {
+	{ "fuzz_doc_update", NULL, fuzz_doc_update_one },
+	{ "fuzz_topic", NULL, fuzz_topic_one },
+	{ "fuzz_assign", NULL, fuzz_assign_one },
+	{ "fuzz_config", fuzz_config_init, fuzz_config_one },
+};
+
+static int
+read_file(const char *path, uint8_t **data, size_t *size)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *buf = NULL, *nb;
+	size_t cap = 0, n = 0, got;
+
+	if (fp == NULL)
+		return -1;
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				fclose(fp);
+				return -1;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+	} while (got > 0);
+	if (ferror(fp)) {
+		free(buf);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	*data = buf;
+	*size = n;
+	return 0;
+}
+
+/* Exit status of the harness run on data in a child: 0 when clean. */
+static int
+replay(const struct harness *h, const uint8_t *data, size_t size)
+{
+	int status, argc = 0;
+	char **argv = NULL;
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		if (h->init != NULL)
+			h->init(&argc, &argv);
+		h->one(data, size);
+		exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		return -1;
+	return status;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+replay_dir(const struct harness *h, const char *top)
+{
+	char dir[4096], path[8192], **names = NULL, **nn;
+	size_t n = 0, i, size;
+	struct dirent *de;
+	uint8_t *data;
+	DIR *d;
+	int st;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", top, h->name);
+	if ((d = opendir(dir)) == NULL) {
+		CHECK(0, "%s: can't open corpus %s: %s", h->name, dir,
+		    strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((nn = realloc(names, (n + 1) * sizeof(*names))) == NULL ||
+		    (nn[n] = strdup(de->d_name)) == NULL)
+			abort();
+		names = nn;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), by_name);
+	CHECK(n > 0, "%s: the corpus has inputs (%zu)", h->name, n);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (read_file(path, &data, &size) == -1) {
+			CHECK(0, "%s: can't read %s", h->name, path);
+		} else {
+			st = replay(h, data, size);
+			CHECK(st == 0, "%s survives %s%s", h->name, names[i],
+			    strncmp(names[i], "crash-", 6) == 0 ?
+			    " (a past crash)" : "");
+			if (st != 0)
+				printf("#   child status %d\n", st);
+			free(data);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* Found by fuzz_doc_update: version + 1 overflowed int64 (UBSan) when the
+ * store held INT64_MAX, as a snapshot version or a deleted version. */
+static bool
+refuses_next_version(struct doc_shadow *s)
+{
+	const char *text = "{\"state\":{\"reported\":{\"a\":1}}}";
+	struct doc_update_result res;
+	struct doc_request req;
+	struct doc_error err;
+	int64_t before = s->version;
+	bool ok;
+
+	if (doc_parse_update(text, strlen(text), &req, &err) != 0)
+		return false;
+	if (doc_apply_update(s, &req, 1700000000, DOC_MAX_SIZE_DEFAULT, &res,
+	    &err) == 0) {
+		ok = s->version > before;
+		doc_update_result_free(&res);
+	} else
+		ok = s->version == before;
+	doc_request_free(&req);
+	return ok;
+}
+
+static void
+test_version_overflow(void)
+{
+	struct doc_shadow s;
+
+	if (doc_shadow_load(&s, "{\"state\":{},\"metadata\":{},"
+	    "\"version\":9223372036854775807}") == 0) {
+		CHECK(refuses_next_version(&s), "a stored shadow at version "
+		    "INT64_MAX is not updated to a wrapped version");
+		doc_shadow_free(&s);
+	} else
+		CHECK(1, "a snapshot at version INT64_MAX is refused on load");
+	doc_shadow_init(&s, INT64_MAX);
+	CHECK(refuses_next_version(&s), "a shadow deleted at version INT64_MAX "
+	    "is not re-created at a wrapped version");
+	doc_shadow_free(&s);
+}
+
+int
+main(void)
+{
+	const char *top = getenv("SHADOW_TOP");
+	size_t i;
+
+	if (top == NULL || top[0] == '\0')
+		top = ".";
+	for (i = 0; i < sizeof(harnesses) / sizeof(harnesses[0]); i++)
+		replay_dir(&harnesses[i], top);
+	test_version_overflow();
+	CHECK_DONE();
+}
