@@ -2,6 +2,7 @@
 # topic, and requests that wait for their answers in that watcher's log.
 #
 #   setup_file() { sd_stack_start [SHADOWD ARGS...]; }
+#   setup() { sd_load; }
 #   teardown_file() { stack_teardown; }
 #   ask '$aws/things/t1/shadow' update '{"state":...}' 3
 #   answer update/accepted          payload of that answer in $output
@@ -20,14 +21,34 @@ sd_watch_start() {
 	    -t '$aws/things/+/shadow/name/+/+/+' >>"$TD/watch.log" 2>&1 &
 	WATCH_PID=$!
 	track_pid "$WATCH_PID"
+	echo "$WATCH_PID" >"$TD/watch.pid"
 	wait_subscribed "$id"
 }
 
 sd_stack_start() {
 	stack_setup
-	broker_start
-	shadowd_start "$@"
+	sd_broker_start
+	sd_start "$@"
 	sd_watch_start
+}
+
+# Tests run in subshells: keep the pids of restarted processes in files so
+# the next test finds them (sd_load, from setup).
+sd_start() {
+	shadowd_start "$@" || return 1
+	echo "$SHADOWD_PID" >"$TD/shadowd.pid"
+}
+
+sd_broker_start() {
+	broker_start || return 1
+	echo "$BROKER_PID" >"$TD/broker.pid"
+}
+
+sd_load() {
+	SHADOWD_PID=$(cat "$TD/shadowd.pid" 2>/dev/null)
+	BROKER_PID=$(cat "$TD/broker.pid" 2>/dev/null)
+	WATCH_PID=$(cat "$TD/watch.pid" 2>/dev/null)
+	export SHADOWD_PID BROKER_PID WATCH_PID
 }
 
 # Answer lines of the watcher log for one shadow root.
