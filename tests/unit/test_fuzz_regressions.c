@@ -90,6 +90,9 @@ replay(const struct harness *h, const uint8_t *data, size_t size)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
+		/* config_load's usage errors are expected: keep TAP clean. */
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			exit(99);
 		if (h->init != NULL)
 			h->init(&argc, &argv);
 		h->one(data, size);
