@@ -62,7 +62,14 @@ answers_of() {
 	}' "$TD/watch.log"
 }
 
-count_answers() { answers_of "$1" | wc -l; }
+count_answers() {
+	awk -v r="$1/" 'index($0, r) == 1 {
+		rest = substr($0, length(r) + 1)
+		t = substr(rest, 1, index(rest, " ") - 1)
+		if (t ~ /^(get|update|delete)\/(accepted|rejected|delta|documents)$/)
+			n++
+	} END { print n + 0 }' "$TD/watch.log"
+}
 
 # wait_answers ROOT N: until ROOT has at least N answers (default 5 s).
 wait_answers() {
