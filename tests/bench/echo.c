@@ -65,8 +65,8 @@ answer(struct mosquitto *mosq, const char *topic, json_object *token)
 	if (a == NULL)
 		return MOSQ_ERR_NOMEM;
 	payload = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
-	rc = mosquitto_publish(mosq, NULL, out, (int)strlen(payload), payload, 1,
-	    false);
+	rc = payload == NULL ? MOSQ_ERR_NOMEM : mosquitto_publish(mosq, NULL, out,
+	    (int)strlen(payload), payload, 1, false);
 	json_object_put(a);
 	return rc;
 }

@@ -232,6 +232,11 @@ send_request(struct loadgen *lg, unsigned int slot)
 		return -1;
 	}
 	payload = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if (payload == NULL) {
+		fprintf(stderr, "%s: out of memory serialising a request\n", prog);
+		json_object_put(req);
+		return -1;
+	}
 	s->sent_ns = bench_now_ns();
 	rc = mosquitto_publish(lg->mosq, NULL, topic, (int)strlen(payload),
 	    payload, 1, false);
