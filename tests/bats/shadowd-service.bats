@@ -115,12 +115,12 @@ setup() { sd_load; }
 	local k i t r acked
 	for k in 1 2 3 4 5 6; do
 		r=$(root "$(thing d$k)")
-		for i in $(seq 1 150); do echo "{\"state\":{\"reported\":{\"i\":$i}}}"; done |
+		for i in $(seq 1 400); do echo "{\"state\":{\"reported\":{\"i\":$i}}}"; done |
 		    pub_lines "$r/update" &
 	done
 	for i in $(seq 1 200); do
-		[ "$(grep -c '/update/accepted' "$TD/watch.log")" -ge 150 ] && break
-		sleep 0.02
+		[ "$(grep -c '/update/accepted' "$TD/watch.log")" -ge 100 ] && break
+		sleep 0.01
 	done
 	kill -KILL "$SHADOWD_PID"
 	wait_gone "$SHADOWD_PID"
@@ -145,7 +145,7 @@ setup() { sd_load; }
 		echo "thing $t: acknowledged up to version $acked, stored version $v, i $ri" >&3
 		[ "$v" -ge "$acked" ]
 		[ "$ri" -ge "$acked" ]
-		[ "$ri" -le 150 ]
+		[ "$ri" -le 400 ]
 	done
 }
 
