@@ -79,6 +79,14 @@ conn_exit_code(enum conn_status st)
 	return 1;
 }
 
+const char *
+conn_reason_string(int reason)
+{
+	if (reason == MQTT_RC_NOT_AUTHORIZED)
+		return "not authorised";
+	return mosquitto_reason_string(reason);
+}
+
 static void
 conn_lib_init(void)
 {
@@ -140,12 +148,19 @@ handle_disconnect(struct conn *c, int rc)
 }
 
 static void
-handle_puback(struct conn *c, int mid)
+handle_puback(struct conn *c, int mid, int reason)
 {
 	if (!mid_test_clear(c, mid))
 		return;
 	if (c->outstanding > 0)
 		c->outstanding--;
+	if (reason >= 0x80) {
+		log_debug("publish %d refused by the broker: %s", mid,
+		    conn_reason_string(reason));
+		if (c->h.on_publish_refused != NULL)
+			c->h.on_publish_refused(c->ud, mid, reason);
+		return;
+	}
 	if (c->h.on_publish != NULL)
 		c->h.on_publish(c->ud, mid);
 }
@@ -210,7 +225,7 @@ static void
 cb_publish(struct mosquitto *m, void *ud, int mid)
 {
 	(void)m;
-	handle_puback(ud, mid);
+	handle_puback(ud, mid, 0);
 }
 
 static void
@@ -219,10 +234,7 @@ cb_publish_v5(struct mosquitto *m, void *ud, int mid, int reason,
 {
 	(void)m;
 	(void)p;
-	if (reason >= 0x80)
-		log_debug("publish %d refused by the broker: %s", mid,
-		    mosquitto_reason_string(reason));
-	handle_puback(ud, mid);
+	handle_puback(ud, mid, reason);
 }
 
 static void

@@ -19,7 +19,8 @@
  *                    a lost connection is retried with exponential backoff
  *                    and jitter (1 s doubling to 30 s), calling on_disconnect
  *                    and, once back, on_connect with session_present
- *   conn_flush       loop until every QoS 1 publish is acknowledged
+ *   conn_flush       loop until every QoS 1 publish is acknowledged (a
+ *                    refused one counts as answered)
  *   conn_close       send DISCONNECT and close the socket
  *   conn_free        close and release
  *   conn_exit_code   the CLI.md exit status for a conn_status
@@ -48,6 +49,12 @@ struct conn_handlers {
 	void (*on_message)(void *ud, const char *topic, const void *payload,
 	    size_t len);
 	void (*on_publish)(void *ud, int mid);      /* QoS 1 acknowledged */
+	/*
+	 * A QoS 1 publish the broker refused (MQTT 5 PUBACK reason >= 0x80,
+	 * e.g. 0x87 not authorised); on_publish is not called for it.
+	 * MQTT 3.1.1 has no such answer: a denied publish is dropped silently.
+	 */
+	void (*on_publish_refused)(void *ud, int mid, int reason);
 };
 
 struct conn *conn_new(const struct shadow_config *cfg, const char *client_id,
@@ -71,6 +78,8 @@ void conn_close(struct conn *c);
 void conn_free(struct conn *c);
 struct mosquitto *conn_mosq(struct conn *c);
 int conn_exit_code(enum conn_status st);
+/* "not authorised" for 0x87, else the MQTT 5 reason string. */
+const char *conn_reason_string(int reason);
 
 /* Milliseconds on a monotonic clock. */
 long long conn_now_ms(void);

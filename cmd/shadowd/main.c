@@ -133,6 +133,9 @@ signals_setup(void)
 	    sigaction(SIGTERM, &sa, NULL) == -1)
 		return -1;
 	sa.sa_handler = SIG_IGN;
+	/* A file size limit makes the write fail (500), not kill us. */
+	if (sigaction(SIGXFSZ, &sa, NULL) == -1)
+		return -1;
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
@@ -625,6 +628,17 @@ service_stop(struct shadowd *d)
 	d->store = NULL;
 }
 
+/* Printed even with -q: scripts and tests wait for this line. */
+static void
+log_ready(const struct shadowd *d)
+{
+	fprintf(stderr, "%s: ready: serving $aws/things/+/shadow/"
+	    "{get,update,delete} and .../shadow/name/+/{get,update,delete} "
+	    "on %s:%d, store %s\n", log_progname(), d->cfg->endpoint,
+	    d->cfg->port, store_path(d->store));
+	fflush(stderr);
+}
+
 static int
 service_run(struct shadowd *d)
 {
@@ -650,9 +664,7 @@ service_run(struct shadowd *d)
 		return rc;
 	}
 	d->ready = true;
-	log_info("ready: serving $aws/things/+/shadow/{get,update,delete} "
-	    "and .../shadow/name/+/{get,update,delete} on %s:%d, store %s",
-	    d->cfg->endpoint, d->cfg->port, store_path(d->store));
+	log_ready(d);
 	serve(d);
 	log_info("stopping: finishing the requests in hand");
 	service_stop(d);

@@ -1,10 +1,13 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <sqlite3.h>
@@ -15,6 +18,7 @@
 #define STORE_APP_ID 0x53484457
 #define STORE_SCHEMA_VERSION 1
 #define STORE_FILE "shadows.db"
+#define STORE_LOCK_FILE "shadowd.lock"
 #define STORE_BUSY_MS 2000
 
 enum stmt {
@@ -51,6 +55,7 @@ static const char schema_sql[] =
 struct store {
 	sqlite3 *db;
 	char *path;
+	int lock_fd;
 	sqlite3_stmt *stmt[STMT_COUNT];
 };
 
@@ -242,6 +247,59 @@ store_setup(struct store *st, char *err, size_t errlen)
 	return store_prepare(st, err, errlen);
 }
 
+static void
+lock_holder(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Two shadowd on one store would answer every request twice. */
+static int
+store_lock(struct store *st, const char *dir, char *err, size_t errlen)
+{
+	char *path, pid[32], holder[32];
+	int len;
+
+	if (asprintf(&path, "%s/%s", dir, STORE_LOCK_FILE) == -1) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd == -1) {
+		snprintf(err, errlen, "can't open lock file %s: %s", path,
+		    strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			lock_holder(st->lock_fd, holder, sizeof(holder));
+			snprintf(err, errlen, "data directory %s is in use by "
+			    "another shadowd (pid %s, lock %s); stop it or "
+			    "choose another --data-dir", dir,
+			    holder[0] ? holder : "unknown", path);
+		} else
+			snprintf(err, errlen, "can't lock %s: %s", path,
+			    strerror(errno));
+		free(path);
+		return -1;
+	}
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(st->lock_fd, 0) == -1 ||
+	    pwrite(st->lock_fd, pid, (size_t)len, 0) != len) {
+		snprintf(err, errlen, "can't write lock file %s: %s", path,
+		    strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
 int
 store_open(struct store **out, const char *dir, char *err, size_t errlen)
 {
@@ -256,7 +314,9 @@ store_open(struct store **out, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
-	if (store_setup(st, err, errlen) == -1) {
+	st->lock_fd = -1;
+	if (store_lock(st, dir, err, errlen) == -1 ||
+	    store_setup(st, err, errlen) == -1) {
 		store_close(st);
 		return -1;
 	}
@@ -276,6 +336,8 @@ store_close(struct store *st)
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		fprintf(stderr, "%s: close: %s\n", st->path,
 		    sqlite3_errmsg(st->db));
+	if (st->lock_fd != -1)
+		close(st->lock_fd);
 	free(st->path);
 	free(st);
 }
