@@ -277,7 +277,7 @@ session_request(struct session *s, const char *payload, size_t len)
 	enum ctl_status st;
 
 	if (session_topic(s->cfg, s->op, topic) == -1 ||
-	    conn_publish(s->conn, topic, payload, len, 1, NULL) == -1) {
+	    conn_publish(s->conn, topic, payload, len, 0, NULL) == -1) {
 		log_error("can't publish to %s on %s:%d: not connected", topic,
 		    s->cfg->endpoint, s->cfg->port);
 		return CTL_CONNECT;
@@ -335,7 +335,7 @@ session_wait(struct session *s, struct wait_state *w)
 	}
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	rc = session_topic(s->cfg, SHADOW_MSG_GET, topic) == -1 ? -1 :
-	    conn_publish(s->conn, topic, text, strlen(text), 1, NULL);
+	    conn_publish(s->conn, topic, text, strlen(text), 0, NULL);
 	json_object_put(req);
 	if (rc == -1) {
 		log_error("can't publish to %s on %s:%d: not connected", topic,
