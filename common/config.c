@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <strings.h>
 
 #include <openssl/rand.h>
@@ -135,6 +136,7 @@ static const struct option_def options[] = {
 	    NULL },
 	{ "version", 0, K_VERSION, NONE, NONE, ALL, NULL, OPT_NOFILE, 0, 0,
 	    NULL },
+	{ "wait", 0, K_BOOL, F(wait), NONE, CTL, NULL, OPT_NOFILE, 0, 0, NULL },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -1139,24 +1141,39 @@ config_free(struct shadow_config *cfg)
 	list_clear(&cfg->args, &cfg->nargs);
 }
 
+int
+config_random_chars(char *buf, size_t n)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char bytes[64];
+	size_t i;
+
+	/* getrandom, not RAND_bytes: seeding OpenSSL's generator costs more
+	 * than a whole one-shot shadowctl run. */
+	if (n > sizeof(bytes) ||
+	    getrandom(bytes, n, 0) != (ssize_t)n)
+		return -1;
+	for (i = 0; i < n; i++)
+		buf[i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
+	buf[n] = '\0';
+	return 0;
+}
+
 char *
 config_client_id_random(const char *prefix)
 {
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char bytes[12];
 	char *id;
-	size_t n, i;
+	size_t n;
 
 	if (prefix == NULL)
 		prefix = "";
-	if (RAND_bytes(bytes, sizeof(bytes)) != 1)
-		return NULL;
 	n = strlen(prefix);
-	if ((id = malloc(n + sizeof(bytes) + 1)) == NULL)
+	if ((id = malloc(n + 12 + 1)) == NULL)
 		return NULL;
 	memcpy(id, prefix, n);
-	for (i = 0; i < sizeof(bytes); i++)
-		id[n + i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
-	id[n + sizeof(bytes)] = '\0';
+	if (config_random_chars(id + n, 12) == -1) {
+		free(id);
+		return NULL;
+	}
 	return id;
 }

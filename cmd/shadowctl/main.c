@@ -541,39 +541,12 @@ cmd_update(const struct shadow_config *cfg)
 	return update_run(cfg, request);
 }
 
-/*
- * WORKAROUND: common/config.c has no "wait" option yet; take --wait out of
- * argv (before any "--") until it does. Remove with the config fix.
- */
-static bool
-wait_flag_take(int *argc, char **argv)
-{
-	bool found = false;
-	int i, j;
-
-	for (i = 1, j = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (strcmp(argv[i], "--wait") == 0)
-			found = true;
-		else
-			argv[j++] = argv[i];
-	}
-	*argc = j;
-	argv[j] = NULL;
-	return found;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	const struct command *cmd = NULL;
 	enum ctl_status st;
-	bool wait = wait_flag_take(&argc, argv);
 
 	signal(SIGPIPE, SIG_IGN);
 	switch (config_load(&cfg, PROG_SHADOWCTL, argc, argv)) {
@@ -591,7 +564,6 @@ main(int argc, char **argv)
 	case CONFIG_OK:
 		break;
 	}
-	cfg.wait = cfg.wait || wait;
 	if ((st = config_check(&cfg, &cmd)) == CTL_OK)
 		st = cmd->run(&cfg);
 	config_free(&cfg);

@@ -22,19 +22,10 @@ session_topic(const struct shadow_config *cfg, enum shadow_msg msg,
 void
 session_token(char token[DOC_MAX_TOKEN + 1])
 {
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char bytes[24];
-	size_t i;
-
-	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
-		/* Never fails for 24 bytes once the pool is ready; stay unique. */
+	if (config_random_chars(token, 24) == -1)
+		/* getrandom does not fail for 24 bytes; stay unique anyway. */
 		snprintf(token, DOC_MAX_TOKEN + 1, "shadowctl-%ld-%lld",
 		    (long)getpid(), conn_now_ms());
-		return;
-	}
-	for (i = 0; i < sizeof(bytes); i++)
-		token[i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
-	token[i] = '\0';
 }
 
 void
