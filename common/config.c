@@ -10,7 +10,6 @@
 #include <sys/random.h>
 #include <strings.h>
 
-#include <openssl/rand.h>
 
 #include "log.h"
 #include "tls.h"
