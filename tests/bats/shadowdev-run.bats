@@ -107,6 +107,20 @@ teardown() {
 	assert_output '{"color":"blue","light":{"size":3}}'
 }
 
+@test "a device on a named shadow obeys that shadow, not the classic one" {
+	local T=named root="\$aws/things/named/shadow/name/cfg"
+	dev_start dev -t $T -n cfg --json
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	desired_set $T '{"MOTOR":"ON"}'
+	pub "$root/update" '{"state":{"desired":{"MOTOR":"ON"}}}'
+	wait_for_line "$TD/dev.log" '"event":"applied".*"MOTOR":"ON"'
+	run jq -s 'map(select(.event == "delta")) | length' "$TD/dev.log"
+	assert_output 1
+	poll_until 5 eval "req '$root' get '{}' | grep -q '\"reported\":{\"MOTOR\":\"ON\"}'"
+	run eval "shadow_doc $T | jq -c .state"
+	assert_output '{"desired":{"MOTOR":"ON"},"delta":{"MOTOR":"ON"}}'
+}
+
 @test "a stale delta (version not newer than the last applied) is dropped" {
 	local T=stale
 	dev_start dev -t $T -v --json
