@@ -560,24 +560,47 @@ delta_split_free(struct delta_split *sp)
 	json_object_put(sp->ignored);
 }
 
+/* "a, b.c" for a human line. */
+static const char *
+keys_text(json_object *keys, char *buf, size_t size)
+{
+	size_t n = json_object_array_length(keys), len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s", i > 0 ? ", " :
+		    "", json_object_get_string(json_object_array_get_idx(keys,
+		    i)));
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return buf;
+}
+
 static void
 device_log_ignored(struct device *d, json_object *keys)
 {
+	char text[1024];
+
 	event_emit(d->thing, "ignored", fields_new("keys", json_object_get(keys)),
-	    "%s (not owned by this device)", event_json_text(keys));
+	    "%s (not owned by this device)", keys_text(keys, text,
+	    sizeof(text)));
 }
 
 static void
 device_expire(struct device *d, struct delta_split *sp, int64_t now)
 {
 	json_object *f = fields_new("keys", json_object_get(sp->expired));
+	char text[1024];
 
 	field_add(f, "age", json_object_new_int64(now -
 	    sp->oldest));
 	field_add(f, "max_desired_age",
 	    json_object_new_double(d->cfg->max_desired_age));
 	event_emit(d->thing, "expired", f, "%s (desired %lld s ago, limit %g "
-	    "s): removing from desired", event_json_text(sp->expired),
+	    "s): removing from desired", keys_text(sp->expired, text,
+	    sizeof(text)),
 	    (long long)(now - sp->oldest), d->cfg->max_desired_age);
 	device_update(d, "desired", json_object_get(sp->clear), TOKEN_CLEAR);
 }
@@ -603,7 +626,8 @@ device_handle_delta(struct device *d, json_object *delta, json_object *meta,
 	int64_t now = (int64_t)time(NULL);
 	json_object *f = fields_new("state", json_object_get(delta));
 
-	field_add(f, "version", json_object_new_int64(version));
+	if (version >= 0)
+		field_add(f, "version", json_object_new_int64(version));
 	field_add(f, "source", json_object_new_string(source));
 	event_emit(d->thing, "delta", f, "%s version %lld (%s)",
 	    event_json_text(delta), (long long)version, source);
