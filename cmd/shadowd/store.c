@@ -240,6 +240,11 @@ store_setup(struct store *st, char *err, size_t errlen)
 		return store_error(st, err, errlen, "can't set busy timeout");
 	if (store_identify(st, &fresh, err, errlen) == -1)
 		return -1;
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		snprintf(err, errlen, "%s: can't open the database for writing "
+		    "(read-only file, directory or file system)", st->path);
+		return -1;
+	}
 	if (store_set_journal(st, err, errlen) == -1)
 		return -1;
 	if (fresh && store_create_schema(st, err, errlen) == -1)
@@ -348,21 +353,50 @@ store_path(const struct store *st)
 	return st->path;
 }
 
+/*
+ * SQLite's "disk I/O error" hides the cause, and sqlite3_system_errno() is
+ * not set for a failed COMMIT: errno right after the step still holds it.
+ */
+static int
+os_error(struct store *st, int rc, int saved)
+{
+	int prim = rc & 0xff;
+
+	if (prim != SQLITE_IOERR && prim != SQLITE_FULL &&
+	    prim != SQLITE_CANTOPEN && prim != SQLITE_READONLY)
+		return 0;
+	if (sqlite3_system_errno(st->db) != 0)
+		return sqlite3_system_errno(st->db);
+	return saved;
+}
+
+static int
+store_step_error(struct store *st, int rc, int sys, char *err,
+    size_t errlen, const char *what)
+{
+	if (sys != 0 && (rc & 0xff) != SQLITE_BUSY)
+		snprintf(err, errlen, "%s: %s: %s (%s)", st->path, what,
+		    sqlite3_errstr(rc), strerror(sys));
+	else
+		snprintf(err, errlen, "%s: %s: %s", st->path, what,
+		    sqlite3_errstr(rc));
+	return -1;
+}
+
 static int
 store_step_done(struct store *st, enum stmt which, char *err, size_t errlen,
     const char *what)
 {
 	sqlite3_stmt *s = st->stmt[which];
-	int rc;
+	int rc, sys;
 
+	errno = 0;
 	rc = sqlite3_step(s);
+	sys = os_error(st, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: %s: %s", st->path, what,
-		    sqlite3_errstr(rc));
-		return -1;
-	}
+	if (rc != SQLITE_DONE)
+		return store_step_error(st, rc, sys, err, errlen, what);
 	return 0;
 }
 
@@ -440,23 +474,23 @@ store_load(struct store *st, const char *thing, const char *shadow,
     size_t errlen)
 {
 	sqlite3_stmt *s = st->stmt[STMT_LOAD];
-	int rc, ret;
+	int rc, ret, sys;
 
 	memset(out, 0, sizeof(*out));
 	if (bind_names(st, s, thing, shadow, err, errlen) == -1)
 		return -1;
+	errno = 0;
 	rc = sqlite3_step(s);
+	sys = os_error(st, rc, errno);
 	if (rc == SQLITE_ROW) {
 		ret = store_load_row(st, s, thing, shadow, now, forget_deleted,
 		    out, err, errlen);
 	} else if (rc == SQLITE_DONE) {
 		doc_shadow_init(out, 0);
 		ret = 0;
-	} else {
-		snprintf(err, errlen, "%s: can't read: %s", st->path,
-		    sqlite3_errstr(rc));
-		ret = -1;
-	}
+	} else
+		ret = store_step_error(st, rc, sys, err, errlen,
+		    "can't read");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;

@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# The store cannot be written (full disk, read-only file) or is not ours:
+# answers are 500 or a clear refusal at start, nothing is half-written, the
+# service resumes once the fault clears. (shadowd-service.bats covers a
+# locked store, random bytes and another program's SQLite database.)
+
+load ../helpers/shadowd
+load ../helpers/faults
+
+setup_file() { sd_stack_start; }
+teardown_file() { faults_teardown; }
+setup() { sd_load; }
+teardown() { fsize_clear "$SHADOWD_PID" 2>/dev/null || true; }
+
+DB() { echo "$TD/shadowd-data/shadows.db"; }
+
+# The 500 error document, exactly, for a token.
+assert_500() {
+	assert_json "$1" "{\"code\":500,\"message\":\"Internal service failure\",\"timestamp\":1,\"clientToken\":\"$2\"}"
+	printf '%s' "$1" | jq -e '.timestamp | type == "number"' >/dev/null
+}
+
+@test "full disk (file size limit): updates and deletes get 500, the stored shadows stay as they were, service resumes when space returns" {
+	local t r n i; t=$(thing); r=$(root "$t"); n=$(nroot "$t" cfg)
+	run ask "$r" update '{"state":{"desired":{"a":1},"reported":{"a":0}}}' 4
+	run ask "$n" update '{"state":{"reported":{"b":1}}}' 2
+	fsize_limit "$SHADOWD_PID" 1
+	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"full1"}'
+	assert_500 "$(answer update/rejected)" full1
+	run ask "$n" delete '{"clientToken":"full-del"}'
+	assert_500 "$(answer delete/rejected)" full-del
+	# a batch of updates in one transaction: each one is refused
+	local before; before=$(count_answers "$r")
+	for i in 1 2 3 4 5; do echo "{\"state\":{\"reported\":{\"a\":$((i + 10))}},\"clientToken\":\"b$i\"}"; done |
+	    pub_lines "$r/update"
+	wait_answers "$r" $((before + 5))
+	run answers_of "$r"
+	[ "$(echo "$output" | tail -5 | grep -c '/update/rejected {"code":500,"message":"Internal service failure"')" -eq 5 ]
+	# a get still works: reads need no space
+	run doc_of "$r"
+	assert_output '[1,{"desired":{"a":1},"reported":{"a":0},"delta":{"a":1}}]'
+	# (its log is a file too, so the limit silences it as well)
+	fsize_clear "$SHADOWD_PID"
+	run doc_of "$n"
+	assert_output '[1,{"reported":{"b":1}}]'
+	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"after"}' 3
+	assert_json "$(answer update/accepted | jq -c '[.version, .clientToken]')" '[2,"after"]'
+	run ask "$n" delete ''
+	assert_json "$(answer delete/accepted | jq .version)" 1
+	run doc_of "$r"
+	assert_output '[2,{"reported":{"a":1}}]'
+	kill -0 "$SHADOWD_PID"
+}
+
+@test "read-only store file (chattr +i, even root can't write): 500, shadow unchanged, service resumes when writable" {
+	skip_unless_chattr "$TD"
+	local t r wal; t=$(thing); r=$(root "$t"); wal="$(DB)-wal"
+	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
+	[ -f "$wal" ]
+	immutable "$wal"
+	run ask "$r" update '{"state":{"reported":{"a":2}},"clientToken":"ro"}'
+	assert_500 "$(answer update/rejected)" ro
+	run doc_of "$r"
+	assert_output '[1,{"reported":{"a":1}}]'
+	grep -q "Operation not permitted" "$TD/shadowd.log"
+	mutable "$wal"
+	run ask "$r" update '{"state":{"reported":{"a":3}},"clientToken":"rw"}' 2
+	assert_json "$(answer update/accepted | jq -c '[.version, .state]')" '[2,{"reported":{"a":3}}]'
+}
+
+@test "a read-only database file at start: clear error naming the file, exit 1, the file unchanged" {
+	skip_unless_chattr "$TD"
+	local dir=$TD/ro-at-start
+	mkdir -p "$dir"
+	shadowd_db_make "$dir/shadows.db"
+	cp "$dir/shadows.db" "$TD/ro-copy.db"
+	immutable "$dir/shadows.db"
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-ro
+	assert_failure 1
+	assert_output --partial "$dir/shadows.db"
+	assert_output --partial "can't open the database for writing"
+	refute_output --partial ready
+	mutable "$dir/shadows.db"
+	cmp "$dir/shadows.db" "$TD/ro-copy.db"
+}
+
+@test "a data directory that cannot be written: clear error naming it, exit 1" {
+	skip_unless_chattr "$TD"
+	local dir=$TD/ro-dir
+	mkdir -p "$dir"
+	immutable "$dir"
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-rodir
+	assert_failure 1
+	assert_output --partial "$dir/"
+	assert_output --partial "Operation not permitted"
+	mutable "$dir"
+	[ -z "$(ls -A "$dir")" ]
+}
+
+@test "a truncated shadowd database is refused at start and left byte for byte" {
+	local dir=$TD/truncated
+	mkdir -p "$dir"
+	shadowd_db_make "$TD/whole.db"
+	[ "$(stat -c %s "$TD/whole.db")" -gt 20000 ]
+	head -c 20000 "$TD/whole.db" >"$dir/shadows.db"
+	cp "$dir/shadows.db" "$TD/truncated-copy.db"
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-trunc
+	assert_failure 1
+	assert_output --partial "$dir/shadows.db"
+	assert_output --partial "untouched"
+	cmp "$dir/shadows.db" "$TD/truncated-copy.db"
+	[ ! -e "$dir/shadows.db-wal" ]
+}
+
+@test "a shadowd database of a newer schema is refused at start and left byte for byte" {
+	local dir=$TD/newer
+	mkdir -p "$dir"
+	shadowd_db_make "$dir/shadows.db" 2
+	cp "$dir/shadows.db" "$TD/newer-copy.db"
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-newer
+	assert_failure 1
+	assert_output --partial "$dir/shadows.db"
+	assert_output --partial "schema version 2"
+	cmp "$dir/shadows.db" "$TD/newer-copy.db"
+	[ ! -e "$dir/shadows.db-wal" ]
+}
+
+@test "a text file as the database is refused at start and left byte for byte" {
+	local dir=$TD/text
+	mkdir -p "$dir"
+	printf '{"state":{"reported":{"a":1}}}\n%.0s' $(seq 1 200) >"$dir/shadows.db"
+	cp "$dir/shadows.db" "$TD/text-copy.db"
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-text
+	assert_failure 1
+	assert_output --partial "$dir/shadows.db"
+	assert_output --partial "untouched"
+	cmp "$dir/shadows.db" "$TD/text-copy.db"
+}
+
+@test "a directory in place of the database file is a clear error at start" {
+	local dir=$TD/dirdb
+	mkdir -p "$dir/shadows.db"
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-dirdb
+	assert_failure 1
+	assert_output --partial "$dir/shadows.db"
+	[ -d "$dir/shadows.db" ]
+	[ -z "$(ls -A "$dir/shadows.db")" ]
+}
+
+@test "a shadowd database copied from elsewhere is served as it is" {
+	local dir=$TD/copied
+	mkdir -p "$dir"
+	shadowd_db_make "$dir/shadows.db"
+	run timeout 5 "$BIN/shadowd" --data-dir "$dir" -i sd-copied -p 1
+	assert_failure 3
+	refute_output --partial "untouched"
+	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM shadows')" = 200 ]
+}
