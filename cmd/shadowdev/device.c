@@ -835,6 +835,18 @@ payload_parse(const char *topic, const void *payload, size_t len)
 	return doc;
 }
 
+/* Only the answer to the latest get counts: an older one may be queued. */
+static bool
+device_get_answer(const struct device *d, json_object *doc)
+{
+	json_object *tok;
+
+	return d->get_token[0] != '\0' &&
+	    json_object_object_get_ex(doc, "clientToken", &tok) &&
+	    json_object_is_type(tok, json_type_string) &&
+	    strcmp(json_object_get_string(tok), d->get_token) == 0;
+}
+
 static void
 device_dispatch(struct device *d, enum shadow_msg msg, json_object *doc)
 {
@@ -845,11 +857,11 @@ device_dispatch(struct device *d, enum shadow_msg msg, json_object *doc)
 		device_on_delta(d, doc);
 		break;
 	case SHADOW_MSG_GET_ACCEPTED:
-		if (kind == TOKEN_GET)
+		if (device_get_answer(d, doc))
 			device_on_get_accepted(d, doc);
 		break;
 	case SHADOW_MSG_GET_REJECTED:
-		if (kind == TOKEN_GET)
+		if (device_get_answer(d, doc))
 			device_on_get_rejected(d, doc);
 		break;
 	case SHADOW_MSG_UPDATE_ACCEPTED:
