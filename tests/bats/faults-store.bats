@@ -43,12 +43,12 @@ assert_500() {
 	fsize_clear "$SHADOWD_PID"
 	run doc_of "$n"
 	assert_output '[1,{"reported":{"b":1}}]'
-	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"after"}' 3
+	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"after"}' 2
 	assert_json "$(answer update/accepted | jq -c '[.version, .clientToken]')" '[2,"after"]'
 	run ask "$n" delete ''
 	assert_json "$(answer delete/accepted | jq .version)" 1
 	run doc_of "$r"
-	assert_output '[2,{"reported":{"a":1}}]'
+	assert_output '[2,{"desired":{"a":1},"reported":{"a":1}}]'
 	kill -0 "$SHADOWD_PID"
 }
 
