@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -49,7 +50,7 @@ struct conn {
 	int sub_refused;
 
 	unsigned int outstanding;
-	uint8_t qos1_mids[CONN_MID_BITS / 8];
+	uint8_t *qos1_mids;          /* allocated at the first QoS 1 publish */
 
 	char log_error[256];
 };
@@ -62,6 +63,9 @@ conn_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Fleets: no wake-up socket pair per client, no QoS 1 ack tracking. */
+static bool conn_frugal;
 
 int
 conn_exit_code(enum conn_status st)
@@ -104,18 +108,22 @@ mid_test_clear(struct conn *c, int mid)
 	unsigned int m = (unsigned int)mid & 0xffff;
 	uint8_t bit = (uint8_t)(1u << (m & 7));
 
-	if ((c->qos1_mids[m >> 3] & bit) == 0)
+	if (c->qos1_mids == NULL || (c->qos1_mids[m >> 3] & bit) == 0)
 		return false;
 	c->qos1_mids[m >> 3] &= (uint8_t)~bit;
 	return true;
 }
 
-static void
+static int
 mid_set(struct conn *c, int mid)
 {
 	unsigned int m = (unsigned int)mid & 0xffff;
 
+	if (c->qos1_mids == NULL &&
+	    (c->qos1_mids = calloc(1, CONN_MID_BITS / 8)) == NULL)
+		return -1;
 	c->qos1_mids[m >> 3] |= (uint8_t)(1u << (m & 7));
+	return 0;
 }
 
 /* Callbacks shared by the MQTT 3.1.1 and MQTT 5 variants. */
@@ -398,6 +406,34 @@ conn_configure(struct conn *c, const struct shadow_config *cfg,
 	return 0;
 }
 
+/*
+ * libmosquitto opens a socket pair per client to wake a threaded loop; a
+ * single-threaded fleet never needs it, and it triples the descriptors per
+ * device. With the limit at the lowest free descriptor, socketpair() fails
+ * and libmosquitto goes on without it.
+ */
+static struct mosquitto *
+mosquitto_new_frugal(const char *id, bool clean_session, void *ud)
+{
+	struct rlimit saved, low;
+	struct mosquitto *m;
+	int probe, saved_errno;
+
+	if (getrlimit(RLIMIT_NOFILE, &saved) != 0 ||
+	    (probe = dup(STDERR_FILENO)) < 0)
+		return mosquitto_new(id, clean_session, ud);
+	close(probe);
+	low = saved;
+	low.rlim_cur = (rlim_t)probe;
+	if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+		return mosquitto_new(id, clean_session, ud);
+	m = mosquitto_new(id, clean_session, ud);
+	saved_errno = errno;
+	(void)setrlimit(RLIMIT_NOFILE, &saved);
+	errno = saved_errno;
+	return m;
+}
+
 struct conn *
 conn_new(const struct shadow_config *cfg, const char *client_id,
     bool clean_session, const struct conn_handlers *h, void *ud,
@@ -425,7 +461,8 @@ conn_new(const struct shadow_config *cfg, const char *client_id,
 		free(c);
 		return NULL;
 	}
-	c->mosq = mosquitto_new(client_id, clean_session, c);
+	c->mosq = conn_frugal ? mosquitto_new_frugal(client_id, clean_session,
+	    c) : mosquitto_new(client_id, clean_session, c);
 	if (c->mosq == NULL) {
 		snprintf(err, errlen, "can't create MQTT client %s: %s",
 		    client_id ? client_id : "(random)", strerror(errno));
@@ -676,10 +713,8 @@ conn_publish(struct conn *c, const char *topic, const void *payload,
 	 * again after the reconnect. */
 	if (rc != MOSQ_ERR_SUCCESS && !(rc == MOSQ_ERR_NO_CONN && qos > 0))
 		return -1;
-	if (qos > 0) {
-		mid_set(c, m);
+	if (qos > 0 && !conn_frugal && mid_set(c, m) == 0)
 		c->outstanding++;
-	}
 	if (mid != NULL)
 		*mid = m;
 	return 0;
@@ -846,6 +881,131 @@ conn_free(struct conn *c)
 		mosquitto_destroy(c->mosq);
 	}
 	mosquitto_property_free_all(&c->connect_props);
+	free(c->qos1_mids);
 	free(c->host);
 	free(c);
+}
+
+/*
+ * Fleets: many connections driven by one poll loop outside, never
+ * blocking (conn_set_frugal, conn_open_async, conn_socket,
+ * conn_want_write, conn_service, conn_tick).
+ */
+
+void
+conn_set_frugal(bool on)
+{
+	conn_frugal = on;
+}
+
+int
+conn_socket(struct conn *c)
+{
+	return mosquitto_socket(c->mosq);
+}
+
+bool
+conn_want_write(struct conn *c)
+{
+	return mosquitto_socket(c->mosq) != -1 && mosquitto_want_write(c->mosq);
+}
+
+long long
+conn_retry_at(const struct conn *c)
+{
+	return c->retrying ? c->next_retry_ms : 0;
+}
+
+static void
+conn_lost_async(struct conn *c, int rc)
+{
+	if (c->connected)
+		handle_disconnect(c, rc);
+	if (c->reconnect && !c->retrying)
+		conn_schedule_retry(c);
+}
+
+/*
+ * Start connecting: the TCP connect and CONNECT are not waited for (MQTT 5
+ * properties need libmosquitto's blocking connect, instant on a local
+ * broker). On failure err says why and, with reconnect on, a retry is
+ * scheduled.
+ */
+enum conn_status
+conn_open_async(struct conn *c, char *err, size_t errlen)
+{
+	int rc;
+
+	errno = 0;
+	c->log_error[0] = '\0';
+	c->connack_seen = false;
+	c->lost = false;
+	if (c->connect_props != NULL)
+		rc = mosquitto_connect_bind_v5(c->mosq, c->host, c->port,
+		    c->keepalive, NULL, c->connect_props);
+	else
+		rc = mosquitto_connect_async(c->mosq, c->host, c->port,
+		    c->keepalive);
+	if (rc == MOSQ_ERR_SUCCESS)
+		return CONN_OK;
+	describe_connect_failure(c, rc, errno, err, errlen);
+	if (rc == MOSQ_ERR_INVAL)
+		return CONN_ERR_USAGE;
+	if (c->reconnect)
+		conn_schedule_retry(c);
+	return CONN_ERR_CONNECT;
+}
+
+/* Read and write as poll said; a lost connection schedules a retry. */
+void
+conn_service(struct conn *c, bool readable, bool writable)
+{
+	int rc = MOSQ_ERR_SUCCESS;
+
+	if (readable && mosquitto_socket(c->mosq) != -1) {
+		errno = 0;
+		rc = mosquitto_loop_read(c->mosq, 1);
+	}
+	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(c->mosq) != -1 &&
+	    (writable || mosquitto_want_write(c->mosq)))
+		rc = mosquitto_loop_write(c->mosq, 1);
+	if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) == -1)
+		conn_lost_async(c, rc);
+}
+
+/* Keep-alive, and the reconnect when it is due. */
+void
+conn_tick(struct conn *c, long long now, bool keepalive)
+{
+	int rc;
+
+	if (c->retrying) {
+		if (!c->reconnect || now < c->next_retry_ms)
+			return;
+		errno = 0;
+		c->log_error[0] = '\0';
+		c->connack_seen = false;
+		c->lost = false;
+		rc = mosquitto_reconnect_async(c->mosq);
+		if (rc == MOSQ_ERR_SUCCESS)
+			c->retrying = false;
+		else
+			conn_schedule_retry(c);
+		return;
+	}
+	if (!keepalive || mosquitto_socket(c->mosq) == -1)
+		return;
+	rc = mosquitto_loop_misc(c->mosq);
+	if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) == -1)
+		conn_lost_async(c, rc);
+}
+
+/* DISCONNECT queued and sent; the socket closes when the broker hangs up. */
+void
+conn_disconnect_async(struct conn *c)
+{
+	c->reconnect = false;
+	c->retrying = false;
+	if (mosquitto_socket(c->mosq) != -1)
+		(void)mosquitto_disconnect(c->mosq);
 }

@@ -81,6 +81,23 @@ int conn_exit_code(enum conn_status st);
 /* "not authorised" for 0x87, else the MQTT 5 reason string. */
 const char *conn_reason_string(int reason);
 
+/*
+ * Fleets: one poll loop outside drives many connections and nothing
+ * blocks. conn_set_frugal(true) before conn_new: no wake-up socket pair per
+ * client (one descriptor per connection) and no QoS 1 ack tracking
+ * (conn_flush returns at once). conn_service reads/writes as poll said;
+ * conn_tick sends keep-alives and reconnects when due (conn_retry_at, 0
+ * when no retry is pending); after either, conn_socket may have changed.
+ */
+void conn_set_frugal(bool on);
+enum conn_status conn_open_async(struct conn *c, char *err, size_t errlen);
+int conn_socket(struct conn *c);
+bool conn_want_write(struct conn *c);
+void conn_service(struct conn *c, bool readable, bool writable);
+void conn_tick(struct conn *c, long long now, bool keepalive);
+long long conn_retry_at(const struct conn *c);
+void conn_disconnect_async(struct conn *c);
+
 /* Milliseconds on a monotonic clock. */
 long long conn_now_ms(void);
 
