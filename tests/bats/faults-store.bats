@@ -156,3 +156,33 @@ assert_500() {
 	refute_output --partial "untouched"
 	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM shadows')" = 200 ]
 }
+
+@test "a second shadowd on the same --data-dir is refused, naming the directory and the first one's pid" {
+	run "$BIN/shadowd" --data-dir "$TD/shadowd-data" -i sd-second
+	assert_failure 1
+	assert_output --partial "data directory $TD/shadowd-data is in use by another shadowd (pid $SHADOWD_PID"
+	refute_output --partial ready
+	kill -0 "$SHADOWD_PID"
+	run ask "$(root "$(thing)")" update '{"state":{"reported":{"a":1}}}' 2
+	[ "$(echo "$output" | grep -c '/update/accepted ')" -eq 1 ]
+}
+
+@test "the data directory lock goes with the process: after kill -9 a new shadowd starts" {
+	local dir=$TD/lockdir pid
+	mkdir -p "$dir"
+	"$BIN/shadowd" --data-dir "$dir" -i sd-lock1 >"$TD/lock1.log" 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	wait_for_line "$TD/lock1.log" ready 10
+	run "$BIN/shadowd" --data-dir "$dir" -i sd-lock2
+	assert_failure 1
+	assert_output --partial "in use by another shadowd (pid $pid"
+	kill -KILL "$pid"
+	wait_gone "$pid"
+	"$BIN/shadowd" --data-dir "$dir" -i sd-lock3 >"$TD/lock3.log" 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	wait_for_line "$TD/lock3.log" ready 10
+	kill -TERM "$pid"
+	wait_gone "$pid"
+}
