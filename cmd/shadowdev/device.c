@@ -209,6 +209,7 @@ device_init(struct device *d, const struct shadow_config *cfg, char *err,
     size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
+	d->fd = -1;
 	d->cfg = cfg;
 	d->thing = cfg->thing;
 	d->shadow = cfg->shadow;
@@ -347,13 +348,17 @@ static void
 device_on_connect(void *ud, bool session_present)
 {
 	struct device *d = ud;
-	json_object *f = json_object_new_object();
+	json_object *f = events_enabled() ? json_object_new_object() : NULL;
 
 	d->connected = true;
-	field_add(f, "session_present",
-	    json_object_new_boolean(session_present));
-	event_emit(d->thing, "connected", f, "(%s)",
-	    session_present ? "session kept" : "new session");
+	if (d->stats != NULL)
+		d->stats->connected++;
+	if (f != NULL) {
+		field_add(f, "session_present",
+		    json_object_new_boolean(session_present));
+		event_emit(d->thing, "connected", f, "(%s)",
+		    session_present ? "session kept" : "new session");
+	}
 	/* A session kept from another run may hold other subscriptions. */
 	if (!session_present || !d->ever_connected)
 		device_subscribe(d);
@@ -371,6 +376,10 @@ device_on_disconnect(void *ud, int rc)
 	if (!d->connected)
 		return;
 	d->connected = false;
+	if (d->stats != NULL)
+		d->stats->connected--;
+	if (!events_enabled())
+		return;
 	f = json_object_new_object();
 	field_add(f, "reason", json_object_new_string(why));
 	event_emit(d->thing, "disconnected", f, "(%s)%s", why,
@@ -608,9 +617,25 @@ device_expire(struct device *d, struct delta_split *sp, int64_t now)
 static void
 device_apply(struct device *d, json_object *patch)
 {
-	event_emit(d->thing, "applied", fields_new("state",
-	    json_object_get(patch)), "%s", event_json_text(patch));
+	if (d->stats != NULL)
+		d->stats->applied++;
+	if (events_enabled())
+		event_emit(d->thing, "applied", fields_new("state",
+		    json_object_get(patch)), "%s", event_json_text(patch));
 	doc_merge(&d->state, patch);
+}
+
+static void
+device_log_delta(struct device *d, json_object *delta, int64_t version,
+    const char *source)
+{
+	json_object *f = fields_new("state", json_object_get(delta));
+
+	if (version >= 0)
+		field_add(f, "version", json_object_new_int64(version));
+	field_add(f, "source", json_object_new_string(source));
+	event_emit(d->thing, "delta", f, "%s version %lld (%s)",
+	    event_json_text(delta), (long long)version, source);
 }
 
 /*
@@ -624,13 +649,9 @@ device_handle_delta(struct device *d, json_object *delta, json_object *meta,
 	struct delta_split sp = { .oldest = -1 };
 	const char *path[DEVICE_PATH_MAX];
 	int64_t now = (int64_t)time(NULL);
-	json_object *f = fields_new("state", json_object_get(delta));
 
-	if (version >= 0)
-		field_add(f, "version", json_object_new_int64(version));
-	field_add(f, "source", json_object_new_string(source));
-	event_emit(d->thing, "delta", f, "%s version %lld (%s)",
-	    event_json_text(delta), (long long)version, source);
+	if (events_enabled())
+		device_log_delta(d, delta, version, source);
 	if (delta_split(d, delta, meta, path, 0, &sp, now) != 0) {
 		log_error("can't handle delta version %lld: out of memory",
 		    (long long)version);
@@ -783,6 +804,10 @@ device_on_update_accepted(struct device *d, json_object *doc, char kind)
 	}
 	if (reported == NULL)
 		return;
+	if (d->stats != NULL)
+		d->stats->reports++;
+	if (!events_enabled())
+		return;
 	f = fields_new("state", json_object_get(reported));
 	field_add(f, "version", json_object_new_int64(version));
 	event_emit(d->thing, "reported", f, "%s version %lld",
@@ -930,6 +955,12 @@ device_publish_telemetry(struct device *d, const char *topic, const char *key,
 		json_object_put(p);
 		return;
 	}
+	if (d->stats != NULL)
+		d->stats->telemetry++;
+	if (!events_enabled()) {
+		json_object_put(p);
+		return;
+	}
 	f = fields_new("topic", json_object_new_string(topic));
 	field_add(f, "payload", json_object_get(p));
 	event_emit(d->thing, "telemetry", f, "%s %s", topic,
@@ -1029,4 +1060,102 @@ device_free(struct device *d)
 	json_object_put(d->owned);
 	free(d->client_id);
 	memset(d, 0, sizeof(*d));
+}
+
+int
+device_init_named(struct device *d, const struct shadow_config *cfg,
+    const char *thing, const struct device *proto, struct device_stats *stats,
+    char *err, size_t errlen)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	d->cfg = cfg;
+	d->thing = thing;
+	d->shadow = cfg->shadow;
+	d->stats = stats;
+	if ((d->client_id = strdup(thing)) == NULL) {
+		snprintf(err, errlen, "client id %s: %s", thing,
+		    strerror(errno));
+		return -1;
+	}
+	if (proto == NULL) {
+		if (device_state_load(d, err, errlen) != 0)
+			return -1;
+	} else {
+		d->owned = json_object_get(proto->owned);
+		if (json_object_deep_copy(proto->state, &d->state, NULL) != 0) {
+			snprintf(err, errlen, "state of %s: out of memory",
+			    thing);
+			return -1;
+		}
+	}
+	if (device_topics(d, err, errlen) != 0)
+		return -1;
+	device_seed(d);
+	return 0;
+}
+
+int
+device_start(struct device *d, long long first_telemetry_ms, bool *fatal,
+    char *err, size_t errlen)
+{
+	enum conn_status st;
+
+	*fatal = false;
+	d->next_telemetry_ms = first_telemetry_ms;
+	if (d->conn == NULL) {
+		d->conn = conn_new(d->cfg, d->client_id, false,
+		    &device_handlers, d, err, errlen);
+		if (d->conn == NULL) {
+			*fatal = true;
+			return -1;
+		}
+		conn_set_reconnect(d->conn, true);
+	}
+	st = conn_open_async(d->conn, err, errlen);
+	if (st != CONN_OK) {
+		*fatal = st == CONN_ERR_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+void
+device_service(struct device *d, bool readable, bool writable)
+{
+	conn_service(d->conn, readable, writable);
+}
+
+void
+device_tick(struct device *d, long long now, bool keepalive)
+{
+	if (d->conn == NULL)
+		return;
+	if (now >= d->next_telemetry_ms) {
+		if (d->connected)
+			device_telemetry(d);
+		d->next_telemetry_ms += device_interval_ms(d);
+		if (d->next_telemetry_ms <= now)
+			d->next_telemetry_ms = now + device_interval_ms(d);
+	}
+	conn_tick(d->conn, now, keepalive);
+}
+
+int
+device_socket(const struct device *d)
+{
+	return d->conn != NULL ? conn_socket(d->conn) : -1;
+}
+
+bool
+device_want_write(const struct device *d)
+{
+	return d->conn != NULL && conn_want_write(d->conn);
+}
+
+void
+device_disconnect(struct device *d)
+{
+	if (d->conn != NULL)
+		conn_disconnect_async(d->conn);
 }

@@ -13,6 +13,14 @@
  *   device_next_ms    when the device's next timer is due
  *   device_stop       send DISCONNECT
  *   device_free       release everything device_init allocated
+ *
+ * For a fleet (fleet.c), driven by one poll loop without blocking:
+ *   device_init_named  like device_init, with its own thing name; client id
+ *                      = thing name; counters in a shared device_stats
+ *   device_start       create the connection and begin connecting
+ *   device_service     read/write as poll said
+ *   device_tick        telemetry when due, keep-alive, reconnect when due
+ *   device_socket, device_want_write   what to poll for
  */
 #ifndef SHADOWDEV_DEVICE_H
 #define SHADOWDEV_DEVICE_H
@@ -27,6 +35,14 @@
 
 struct shadow_config;
 struct conn;
+
+/* A fleet's counters, shared by its devices. */
+struct device_stats {
+	unsigned long connected;     /* devices connected now */
+	unsigned long applied;       /* deltas applied */
+	unsigned long reports;       /* reports accepted by the service */
+	unsigned long telemetry;     /* telemetry messages published */
+};
 
 struct device {
 	const struct shadow_config *cfg;
@@ -52,6 +68,10 @@ struct device {
 	bool ever_connected;         /* subscribe at least once per process */
 	long long next_telemetry_ms;
 	unsigned int seed;           /* telemetry values and tokens */
+
+	struct device_stats *stats;  /* a fleet's counters, or NULL */
+	int fd;                      /* socket registered with the fleet poll */
+	unsigned int events;         /* and the events asked for */
 };
 
 int device_init(struct device *d, const struct shadow_config *cfg,
@@ -63,5 +83,16 @@ int device_run_once(struct device *d, int timeout_ms);
 long long device_next_ms(const struct device *d);
 void device_stop(struct device *d);
 void device_free(struct device *d);
+
+int device_init_named(struct device *d, const struct shadow_config *cfg,
+    const char *thing, const struct device *proto, struct device_stats *stats,
+    char *err, size_t errlen);
+int device_start(struct device *d, long long first_telemetry_ms, bool *fatal,
+    char *err, size_t errlen);
+void device_service(struct device *d, bool readable, bool writable);
+void device_tick(struct device *d, long long now, bool keepalive);
+int device_socket(const struct device *d);
+bool device_want_write(const struct device *d);
+void device_disconnect(struct device *d);
 
 #endif

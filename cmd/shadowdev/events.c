@@ -6,11 +6,26 @@
 #include "log.h"
 
 static bool events_json;
+static bool events_fleet_mode;
+static bool events_off;
 
 void
 events_init(bool json)
 {
 	events_json = json;
+}
+
+void
+events_fleet(bool per_device)
+{
+	events_fleet_mode = true;
+	events_off = !per_device;
+}
+
+bool
+events_enabled(void)
+{
+	return !events_off;
 }
 
 const char *
@@ -31,9 +46,9 @@ event_emit_json(const char *ts, const char *thing, const char *event,
 	if ((line = json_object_new_object()) == NULL ||
 	    json_object_object_add(line, "ts", json_object_new_string(ts)) ||
 	    json_object_object_add(line, "event",
-	    json_object_new_string(event)) ||
+	    json_object_new_string(event)) || (thing != NULL &&
 	    json_object_object_add(line, "thing",
-	    json_object_new_string(thing))) {
+	    json_object_new_string(thing)))) {
 		log_error("can't log event %s: out of memory", event);
 		json_object_put(line);
 		return;
@@ -60,11 +75,18 @@ event_emit(const char *thing, const char *event, json_object *fields,
 	char ts[LOG_ISO_TIME_LEN];
 	va_list ap;
 
+	if (events_off && thing != NULL) {
+		json_object_put(fields);
+		return;
+	}
 	log_iso_time(ts);
 	if (events_json)
 		event_emit_json(ts, thing, event, fields);
 	else {
-		printf("%s %s", ts, event);
+		if (events_fleet_mode && thing != NULL)
+			printf("%s %s %s", ts, thing, event);
+		else
+			printf("%s %s", ts, event);
 		if (fmt != NULL && fmt[0] != '\0') {
 			putchar(' ');
 			va_start(ap, fmt);

@@ -18,6 +18,9 @@
 #include <json-c/json.h>
 
 void events_init(bool json);
+/* A fleet: per-device lines name their thing, or are off (summaries only). */
+void events_fleet(bool per_device);
+bool events_enabled(void);
 void event_emit(const char *thing, const char *event, json_object *fields,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *event_json_text(json_object *v);

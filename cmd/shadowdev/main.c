@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "device.h"
 #include "events.h"
+#include "fleet.h"
 #include "log.h"
 #include "tls.h"
 #include "topic.h"
@@ -47,6 +48,13 @@ usage(FILE *out)
 "                              remove them from desired instead\n"
 "      --duration SEC          stop after SEC (default: run until signalled)\n"
 "      --json                  log events as JSON Lines\n"
+"\n"
+"Fleet options (many devices, one process, one connection each):\n"
+"      --count N               N devices, things NAME-1 ... NAME-N (-t NAME)\n"
+"      --things-from FILE      one thing name a line (# comments)\n"
+"      --connect-rate PER_SEC  connects per second (default 200)\n"
+"                              the log shows a fleet summary every 5 s;\n"
+"                              -v adds every device's own lines\n"
 "\n"
 "Connection options:\n"
 "  -e, --endpoint HOST         broker host (default localhost)\n"
@@ -117,6 +125,35 @@ check_command(const struct shadow_config *cfg)
 	return 0;
 }
 
+static bool
+is_fleet(const struct shadow_config *cfg)
+{
+	return cfg->count > 0 || cfg->things_from != NULL;
+}
+
+static int
+check_fleet(const struct shadow_config *cfg)
+{
+	if (!is_fleet(cfg))
+		return 0;
+	if (cfg->count > 0 && cfg->things_from != NULL) {
+		log_error("--count and --things-from: give one of them (the "
+		    "file's names, or NAME-1 ... NAME-N from -t NAME)");
+		return -1;
+	}
+	if (cfg->client_id != NULL) {
+		log_error("--client-id %s: a fleet's devices use their thing "
+		    "names as client ids", cfg->client_id);
+		return -1;
+	}
+	if (!(cfg->connect_rate > 0) || !isfinite(cfg->connect_rate)) {
+		log_error("--connect-rate %g: give connects per second above 0",
+		    cfg->connect_rate);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check_config(const struct shadow_config *cfg)
 {
@@ -124,11 +161,13 @@ check_config(const struct shadow_config *cfg)
 
 	if (check_command(cfg) != 0)
 		return -1;
-	if (cfg->thing == NULL || cfg->thing[0] == '\0') {
+	if (cfg->things_from == NULL && (cfg->thing == NULL ||
+	    cfg->thing[0] == '\0')) {
 		log_error("no thing name: give -t NAME or set SHADOW_THING");
 		return -1;
 	}
-	if (!shadow_thing_name_valid(cfg->thing, strlen(cfg->thing))) {
+	if (cfg->thing != NULL &&
+	    !shadow_thing_name_valid(cfg->thing, strlen(cfg->thing))) {
 		log_error("thing name '%s': use 1-%d characters of A-Z a-z 0-9 "
 		    ": _ -", cfg->thing, SHADOW_THING_MAX);
 		return -1;
@@ -150,11 +189,8 @@ check_config(const struct shadow_config *cfg)
 		    "more");
 		return -1;
 	}
-	if (cfg->count > 1 || cfg->things_from != NULL) {
-		log_error("--count and --things-from: fleets are not supported "
-		    "yet; run one shadowdev per thing");
+	if (check_fleet(cfg) != 0)
 		return -1;
-	}
 	if (tls_check_files(cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;
@@ -247,6 +283,19 @@ device_loop(struct device *d, long long deadline)
 }
 
 static int
+run_fleet(const struct shadow_config *cfg)
+{
+	long long deadline = 0;
+
+	if (signals_install() != 0)
+		return 1;
+	events_init(cfg->json);
+	if (cfg->duration > 0)
+		deadline = conn_now_ms() + (long long)(cfg->duration * 1000.0);
+	return fleet_run(cfg, &stop_signal, deadline);
+}
+
+static int
 run(const struct shadow_config *cfg)
 {
 	struct device d;
@@ -254,6 +303,8 @@ run(const struct shadow_config *cfg)
 	long long deadline = 0;
 	int rc = 0;
 
+	if (is_fleet(cfg))
+		return run_fleet(cfg);
 	if (device_init(&d, cfg, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		device_free(&d);

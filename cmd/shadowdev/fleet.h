@@ -1,0 +1,21 @@
+/*
+ * fleet.h - many simulated devices in one process (--count, --things-from):
+ * one epoll loop over all their connections, paced connects, telemetry
+ * spread over the interval, a fleet summary in the log.
+ *
+ * Offers:
+ *   fleet_run   run the fleet until *stop is set or the deadline (ms on
+ *               conn_now_ms's clock, 0 for none) passes; returns the exit
+ *               status (2 for a bad thing list or a descriptor limit too low)
+ */
+#ifndef SHADOWDEV_FLEET_H
+#define SHADOWDEV_FLEET_H
+
+#include <signal.h>
+
+struct shadow_config;
+
+int fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
+    long long deadline);
+
+#endif
