@@ -61,6 +61,8 @@ struct option_def {
 	const char *what;     /* "a port number (1-65535)" */
 };
 
+#define PASSWORD_MAX 65535
+
 /* Sorted by name: options_find uses bsearch. */
 static const struct option_def options[] = {
 	{ "all", 0, K_BOOL, F(all), NONE, CTL, NULL, OPT_NOFILE, 0, 0, NULL },
@@ -988,9 +990,9 @@ static enum config_status
 password_read(struct shadow_config *cfg)
 {
 	FILE *fp;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *line;
+	size_t n;
+	int c;
 
 	if (cfg->password_file == NULL || cfg->password != NULL)
 		return CONFIG_OK;
@@ -999,22 +1001,41 @@ password_read(struct shadow_config *cfg)
 		    cfg->password_file, strerror(errno));
 		return CONFIG_USAGE;
 	}
-	n = getline(&line, &cap, fp);
-	if (n == -1 && ferror(fp)) {
-		log_error("can't read password file %s: %s",
-		    cfg->password_file, strerror(errno));
+	/* Bounded: a password file may be a pipe (<(pass show x)), but must
+	 * not be an endless stream like /dev/zero. */
+	if ((line = malloc(PASSWORD_MAX + 2)) == NULL) {
+		fclose(fp);
+		log_error("can't read password file %s: out of memory",
+		    cfg->password_file);
+		return CONFIG_USAGE;
+	}
+	n = 0;
+	while ((c = getc(fp)) != EOF && c != '\n' && n <= PASSWORD_MAX)
+		line[n++] = (char)c;
+	line[n] = '\0';
+	if (ferror(fp) || n == 0) {
+		if (ferror(fp))
+			log_error("can't read password file %s: %s",
+			    cfg->password_file, strerror(errno));
+		else
+			log_error("password file %s has no password on its "
+			    "first line", cfg->password_file);
 		free(line);
 		fclose(fp);
 		return CONFIG_USAGE;
 	}
 	fclose(fp);
-	if (n == -1) {
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (memchr(line, '\0', n) != NULL)
+		n = PASSWORD_MAX + 1;
+	if (n > PASSWORD_MAX) {
+		log_error("password file %s: the first line is longer than %d "
+		    "bytes (the MQTT limit) or holds a NUL byte",
+		    cfg->password_file, PASSWORD_MAX);
 		free(line);
-		log_error("password file %s is empty", cfg->password_file);
 		return CONFIG_USAGE;
 	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
 	cfg->password = line;
 	return CONFIG_OK;
 }
@@ -1057,7 +1078,14 @@ derive(struct shadow_config *cfg)
 			return CONFIG_USAGE;
 		}
 	}
-	return password_read(cfg);
+	if (password_read(cfg) != CONFIG_OK)
+		return CONFIG_USAGE;
+	if (cfg->password != NULL && cfg->username == NULL) {
+		log_error("a password (--password, --password-file or "
+		    "SHADOW_PASSWORD) needs a user name: add -u/--username");
+		return CONFIG_USAGE;
+	}
+	return CONFIG_OK;
 }
 
 static int

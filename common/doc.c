@@ -759,6 +759,21 @@ doc_shadow_init(struct doc_shadow *s, int64_t deleted_version)
 	s->exists = false;
 }
 
+/* A stored state or metadata: an object holding only desired/reported
+ * objects. Anything else is a damaged store, not a shadow. */
+static bool
+sections_valid(json_object *o)
+{
+	if (!is_object(o))
+		return false;
+	json_object_object_foreach(o, key, val) {
+		if ((strcmp(key, "desired") != 0 && strcmp(key, "reported") != 0) ||
+		    !is_object(val))
+			return false;
+	}
+	return true;
+}
+
 int
 doc_shadow_load(struct doc_shadow *s, const char *snapshot)
 {
@@ -771,9 +786,10 @@ doc_shadow_load(struct doc_shadow *s, const char *snapshot)
 	state = member(root, "state");
 	meta = member(root, "metadata");
 	ver = member(root, "version");
-	if (!is_object(root) || !is_object(state) || !is_object(meta) ||
-	    !json_object_is_type(ver, json_type_int) ||
-	    json_object_get_int64(ver) < 0) {
+	if (!is_object(root) || !sections_valid(state) ||
+	    !sections_valid(meta) || !json_object_is_type(ver, json_type_int) ||
+	    json_object_get_int64(ver) < 0 ||
+	    json_object_get_int64(ver) == INT64_MAX) {
 		json_object_put(root);
 		return -1;
 	}
@@ -1284,6 +1300,10 @@ doc_apply_update(struct doc_shadow *s, const struct doc_request *req,
 	int64_t version;
 
 	memset(res, 0, sizeof(*res));
+	if (s->version == INT64_MAX) {
+		doc_error_set(err, 500, DOC_MSG_INTERNAL, token);
+		return -1;
+	}
 	if (req->has_version && req->version != s->version) {
 		doc_error_set(err, 409, DOC_MSG_VERSION_CONFLICT, token);
 		return -1;

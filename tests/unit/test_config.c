@@ -284,6 +284,7 @@ test_env(void)
 	setenv("SHADOW_THING", "envthing", 1);
 	setenv("SHADOW_NAME", "envshadow", 1);
 	setenv("SHADOW_PASSWORD", "envpw", 1);
+	setenv("SHADOW_USERNAME", "envuser", 1);
 	CHECK(load(PROG_SHADOWCTL, "-p", "3000", NULL) == CONFIG_OK,
 	    "environment loads");
 	CHECK(cfg.port == 3000, "the command line beats the environment");
@@ -504,20 +505,28 @@ test_derived(void)
 	unload();
 
 	pw = write_file("pw", "s3cret\nsecond line\n");
-	CHECK(load(PROG_SHADOWCTL, "--password-file", pw, NULL) == CONFIG_OK,
-	    "--password-file loads");
+	CHECK(load(PROG_SHADOWCTL, "-u", "me", "--password-file", pw, NULL) ==
+	    CONFIG_OK, "--password-file loads");
 	CHECK_STR(cfg.password, "s3cret",
 	    "the password is the file's first line without the newline");
 	unload();
 	setenv("SHADOW_PASSWORD", "fromenv", 1);
-	CHECK(load(PROG_SHADOWCTL, "--password-file", pw, NULL) == CONFIG_OK &&
-	    strcmp(cfg.password, "s3cret") == 0,
+	CHECK(load(PROG_SHADOWCTL, "-u", "me", "--password-file", pw, NULL) ==
+	    CONFIG_OK && strcmp(cfg.password, "s3cret") == 0,
 	    "--password-file beats SHADOW_PASSWORD");
 	unload();
 	unsetenv("SHADOW_PASSWORD");
 	CHECK(load(PROG_SHADOWCTL, "--password-file", "/nonexistent/pw",
 	    NULL) == CONFIG_USAGE && err_has("/nonexistent/pw"),
 	    "a missing password file is named");
+	unload();
+	CHECK(load(PROG_SHADOWCTL, "-P", "x", NULL) == CONFIG_USAGE &&
+	    err_has("needs a user name"),
+	    "a password without a user name is a usage error that says so");
+	unload();
+	CHECK(load(PROG_SHADOWCTL, "-u", "me", "--password-file", "/dev/zero",
+	    NULL) == CONFIG_USAGE && err_has("longer than 65535"),
+	    "an endless password file is refused, not read until memory runs out");
 	unload();
 }
 
