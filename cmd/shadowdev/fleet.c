@@ -483,10 +483,13 @@ fleet_init(struct fleet *f, const struct shadow_config *cfg)
 	memset(f, 0, sizeof(*f));
 	f->cfg = cfg;
 	f->epfd = -1;
+	/* Checked before naming a count: a huge one fails fast. */
+	if (cfg->things_from == NULL && fd_limit_raise((size_t)cfg->count) != 0)
+		return EXIT_USAGE;
 	if ((cfg->things_from != NULL ? names_from_file(cfg->things_from,
 	    &f->names, &f->n) : names_from_count(cfg, &f->names, &f->n)) != 0)
 		return EXIT_USAGE;
-	if (fd_limit_raise(f->n) != 0)
+	if (cfg->things_from != NULL && fd_limit_raise(f->n) != 0)
 		return EXIT_USAGE;
 	if ((f->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		log_error("can't create the fleet's poll set: %s",

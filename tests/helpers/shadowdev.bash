@@ -93,3 +93,34 @@ broker_pid_load() {
 subscribed_times() {
 	grep -cF ": $1 1 $2" "$TD/broker/mosquitto.log" 2>/dev/null || true
 }
+
+# Fleets (tests/bats/fleet-*.bats).
+#
+#   ctl_reported_is THING KEY VALUE_JSON   reported KEY, read with shadowctl
+#   fleet_all_reported PREFIX N KEY VALUE_JSON   PREFIX-1 ... PREFIX-N all do
+#   fleet_desired_all PREFIX N JSON        desired JSON on PREFIX-1 ... N
+
+ctl_reported_is() {
+	"$BIN/shadowctl" -t "$1" get 2>/dev/null |
+	    jq -e --argjson v "$3" ".state.reported.$2 == \$v" >/dev/null
+}
+
+fleet_all_reported() {
+	local i
+	for i in $(seq 1 "$2"); do
+		poll_until 10 ctl_reported_is "$1-$i" "$3" "$4" || {
+			echo "fleet: $1-$i never reported $3=$4" >&2
+			return 1
+		}
+	done
+}
+
+fleet_desired_all() {
+	local i
+	for i in $(seq 1 "$2"); do desired_set "$1-$i" "$3" || return 1; done
+}
+
+# fleet_connected_events LOG: how many per-device "connected" events (-v --json).
+fleet_connected_events() {
+	count_lines "$1" '"event":"connected"'
+}
