@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# Every command in README.md is run here against a real stack, or is named
+# here as covered by another suite (make demo, make check, make install) or
+# as needing an AWS account (aws, curl). A README command this suite does not
+# know fails the first test, so README and tests cannot drift apart.
+
+load ../helpers/common
+load ../helpers/certs
+
+# The README's AWS endpoint and certificate folders, and what stands in for
+# them here: a mutual-TLS listener of the suite's broker and certificates
+# from certs.example/make-certs.sh laid out the same way.
+AWS_ENDPOINT=abc123-ats.iot.eu-west-1.amazonaws.com
+
+setup_file() {
+	stack_setup
+	certs_make demo-motor
+	TLS_PORT=$((20000 + RANDOM % 40000))
+	while port_open "$TLS_PORT"; do TLS_PORT=$((TLS_PORT + 1)); done
+	{
+		echo "listener $TLS_PORT 127.0.0.1"
+		echo "cafile $CERTS/broker/AmazonRootCA1.pem"
+		echo "certfile $CERTS/broker/certificate.pem"
+		echo "keyfile $CERTS/broker/privateKey.pem"
+		echo "require_certificate true"
+	} >"$TD/tls-listener.conf"
+	broker_start "$TD/tls-listener.conf"
+	export TLS_PORT
+	mkdir -p "$TD/home/certs"
+	cp -r "$CERTS/demo-motor" "$TD/home/certs/demo-motor"
+	mkdir -p "$TD/path"
+	for p in shadowctl shadowdev shadowd; do ln -sf "$BIN/$p" "$TD/path/$p"; done
+}
+
+teardown_file() { stack_teardown; }
+
+# readme_commands: every command line of the README's sh blocks, with
+# backslash continuations joined.
+readme_commands() {
+	awk '
+		/^ *```sh$/ { inblock = 1; next }
+		/^ *```/ { inblock = 0; next }
+		inblock {
+			sub(/^ +/, "")
+			if (sub(/\\$/, "")) { cont = cont $0; next }
+			line = cont $0; cont = ""
+			if (line != "" && line !~ /^#/) print line
+		}
+	' "$TOP/README.md"
+}
+
+# classify LINE: how this suite covers it.
+classify() {
+	case "$1" in
+	"mosquitto -p 1883"|"mosquitto -p 1883 &") echo broker ;;
+	"shadowd"|"shadowd "*) echo shadowd ;;
+	*"shadowdev "*" run") echo device ;;
+	"mosquitto_pub "*) echo pub ;;
+	"build/bin/shadowctl "*"--certs build/demo/certs/"*) echo "demo.bats" ;;
+	"shadowctl "*) echo ctl ;;
+	"make demo") echo "demo.bats" ;;
+	"make check"|"make") echo ".ci/run" ;;
+	"sudo make install"*) echo "install.bats" ;;
+	"aws "*|"curl "*) echo "needs an AWS account" ;;
+	*) echo unknown ;;
+	esac
+}
+
+# localise LINE: the README line pointed at this suite's stack.
+localise() {
+	local l=$1
+	l=${l//"-e $AWS_ENDPOINT"/-e localhost -p $TLS_PORT}
+	l=${l//"~/certs/"/$TD/home/certs/}
+	l=${l//"mosquitto_pub "/mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT }
+	l=${l%" &"}
+	echo "$l"
+}
+
+# run_readme_line LINE: run it as a user would, with our programs on PATH.
+run_readme_line() {
+	local l
+	l=$(localise "$1")
+	case "$(classify "$1")" in
+	broker) return 0 ;;
+	shadowd)
+		PATH=$TD/path:$PATH bash -c "exec $l" >/dev/null 2>>"$TD/readme-shadowd.log" &
+		track_pid $!
+		wait_for_line "$TD/readme-shadowd.log" ready 10 ;;
+	device)
+		PATH=$TD/path:$PATH bash -c "exec $l --interval 0.2" >>"$TD/readme-device.log" 2>&1 &
+		track_pid $!
+		wait_for_line "$TD/readme-device.log" "reported" 10 ;;
+	pub|ctl)
+		if [[ $l == *" watch"* ]]; then
+			l=${l/ watch/ watch --timeout 1}
+		fi
+		PATH=$TD/path:$PATH bash -c "$l" ;;
+	*) return 0 ;;
+	esac
+}
+
+@test "every command in the README is run by this suite or named as covered elsewhere" {
+	local l n=0
+	while IFS= read -r l; do
+		n=$((n + 1))
+		[ "$(classify "$l")" != unknown ] || { echo "README command not covered by any test: $l"; return 1; }
+	done < <(readme_commands)
+	[ "$n" -ge 20 ]
+}
+
+@test "the workshop scenario of the README works as written" {
+	local l
+	mapfile -t lines < <(readme_commands | sed -n '1,4p')
+	assert_equal "${lines[0]}" "mosquitto -p 1883"
+	for l in "${lines[@]}"; do
+		run run_readme_line "$l"
+		assert_success
+	done
+	wait_for_line "$TD/readme-device.log" 'applied' 5
+	wait_for_line "$TD/readme-device.log" 'data/vibration' 5
+}
+
+@test "the everyday commands of the README succeed against shadowd" {
+	local l seen=0
+	while IFS= read -r l; do
+		[[ $l == "shadowctl -t lamp"* ]] || continue
+		seen=$((seen + 1))
+		run run_readme_line "$l"
+		assert_success
+	done < <(readme_commands)
+	[ "$seen" -ge 9 ]
+	run "$BIN/shadowctl" -t lamp get
+	assert_failure 1
+}
+
+@test "the shadowd section of the README works as written" {
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		"shadowd --data-dir"*|"mosquitto_pub "*|"shadowctl -t t1 get")
+			run run_readme_line "${l//\/tmp\/shadows/$TD/readme-shadows}"
+			assert_success ;;
+		esac
+	done < <(readme_commands)
+	assert_output --partial '"on": true'
+}
+
+@test "the AWS commands of the README work against a mutual-TLS broker laid out the same way" {
+	local l seen=0
+	while IFS= read -r l; do
+		[[ $l == *"-e $AWS_ENDPOINT"* ]] || continue
+		seen=$((seen + 1))
+		run run_readme_line "$l"
+		assert_success
+	done < <(readme_commands)
+	[ "$seen" -eq 2 ]
+}
+
+@test "the AWS profile of the README's config file is used by --profile aws" {
+	mkdir -p "$XDG_CONFIG_HOME/shadow"
+	awk '/^ *```ini$/ { on = 1; next } /^ *```/ { on = 0 } on { sub(/^ +/, ""); print }' \
+	    "$TOP/README.md" |
+	    sed -e "s|^endpoint = $AWS_ENDPOINT|endpoint = localhost\nport = $TLS_PORT|" \
+	        -e "s|/home/me/certs/|$TD/home/certs/|" >"$XDG_CONFIG_HOME/shadow/config"
+	grep -q "port = $TLS_PORT" "$XDG_CONFIG_HOME/shadow/config"
+	run env -u SHADOW_PORT -u SHADOW_ENDPOINT "$BIN/shadowctl" --profile aws get
+	assert_success
+	assert_output --partial '"MOTOR": "ON"'
+}
