@@ -83,7 +83,13 @@ run_readme_line() {
 	case "$(classify "$1")" in
 	broker) return 0 ;;
 	shadowd)
+		# one shadowd at a time: two with one client id take turns
+		# kicking each other off the broker
+		[ -f "$TD/readme-shadowd.pid" ] && kill "$(cat "$TD/readme-shadowd.pid")" 2>/dev/null &&
+			wait_gone "$(cat "$TD/readme-shadowd.pid")"
+		: >"$TD/readme-shadowd.log"
 		PATH=$TD/path:$PATH bash -c "exec $l" >/dev/null 2>>"$TD/readme-shadowd.log" &
+		echo $! >"$TD/readme-shadowd.pid"
 		track_pid $!
 		wait_for_line "$TD/readme-shadowd.log" ready 10 ;;
 	device)
