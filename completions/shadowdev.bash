@@ -11,7 +11,7 @@ _shadowdev()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 
 	case $prev in
-	--ca|--cert|--key|--config|--password-file)
+	--ca|--cert|--key|--config|--password-file|--things-from)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -40,7 +40,7 @@ _shadowdev()
 		;;
 	-t|--thing|-n|--shadow|--interval|--telemetry-prefix|\
 	--max-desired-age|--duration|-e|--endpoint|-p|--port|-u|--username|\
-	-P|--password|-i|--client-id|-k|--keepalive)
+	-P|--password|-i|--client-id|-k|--keepalive|--count|--connect-rate)
 		return
 		;;
 	esac
@@ -48,7 +48,7 @@ _shadowdev()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-t --thing -n --shadow --state
 		    --interval --telemetry-prefix --max-desired-age --duration
-		    --json -e --endpoint -p --port --ca --cert --key --certs
+		    --json --count --things-from --connect-rate -e --endpoint -p --port --ca --cert --key --certs
 		    --tls --no-tls --alpn --insecure -u --username -P --password
 		    --password-file -i --client-id -k --keepalive --mqtt
 		    --profile --config -v --verbose -q --quiet -h --help
