@@ -160,27 +160,33 @@ static int
 device_topics(struct device *d, char *err, size_t errlen)
 {
 	const char *prefix = d->cfg->telemetry_prefix;
-	int n;
+	char get[SHADOW_TOPIC_MAX], update[SHADOW_TOPIC_MAX];
+	char temp[SHADOW_TOPIC_MAX], vib[SHADOW_TOPIC_MAX];
+	int n, m;
 
 	if (prefix == NULL || prefix[0] == '\0')
 		prefix = "data";
-	if (shadow_topic_build(d->topic_get, sizeof(d->topic_get), d->thing,
-	    d->shadow, SHADOW_MSG_GET, NULL) != TOPIC_OK ||
-	    shadow_topic_build(d->topic_update, sizeof(d->topic_update),
-	    d->thing, d->shadow, SHADOW_MSG_UPDATE, NULL) != TOPIC_OK) {
+	if (shadow_topic_build(get, sizeof(get), d->thing, d->shadow,
+	    SHADOW_MSG_GET, NULL) != TOPIC_OK ||
+	    shadow_topic_build(update, sizeof(update), d->thing, d->shadow,
+	    SHADOW_MSG_UPDATE, NULL) != TOPIC_OK) {
 		snprintf(err, errlen, "thing '%s'%s%s: not a valid shadow name",
 		    d->thing, d->shadow ? ", shadow " : "",
 		    d->shadow ? d->shadow : "");
 		return -1;
 	}
-	n = snprintf(d->topic_temperature, sizeof(d->topic_temperature),
-	    "%s/temperature", prefix);
-	if (n < 0 || (size_t)n >= sizeof(d->topic_temperature))
+	n = snprintf(temp, sizeof(temp), "%s/temperature", prefix);
+	m = snprintf(vib, sizeof(vib), "%s/vibration", prefix);
+	if (n < 0 || (size_t)n >= sizeof(temp) || m < 0 ||
+	    (size_t)m >= sizeof(vib))
 		goto too_long;
-	n = snprintf(d->topic_vibration, sizeof(d->topic_vibration),
-	    "%s/vibration", prefix);
-	if (n < 0 || (size_t)n >= sizeof(d->topic_vibration))
-		goto too_long;
+	if ((d->topic_get = strdup(get)) == NULL ||
+	    (d->topic_update = strdup(update)) == NULL ||
+	    (d->topic_temperature = strdup(temp)) == NULL ||
+	    (d->topic_vibration = strdup(vib)) == NULL) {
+		snprintf(err, errlen, "topics of %s: out of memory", d->thing);
+		return -1;
+	}
 	return 0;
 too_long:
 	snprintf(err, errlen, "telemetry prefix '%s': too long (at most %d "
@@ -1059,6 +1065,10 @@ device_free(struct device *d)
 	json_object_put(d->state);
 	json_object_put(d->owned);
 	free(d->client_id);
+	free(d->topic_get);
+	free(d->topic_update);
+	free(d->topic_temperature);
+	free(d->topic_vibration);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1126,19 +1136,29 @@ device_service(struct device *d, bool readable, bool writable)
 	conn_service(d->conn, readable, writable);
 }
 
-void
+/* True when it may have written or changed the connection. */
+bool
 device_tick(struct device *d, long long now, bool keepalive)
 {
+	long long retry;
+	bool acted = keepalive;
+
 	if (d->conn == NULL)
-		return;
+		return false;
 	if (now >= d->next_telemetry_ms) {
 		if (d->connected)
 			device_telemetry(d);
 		d->next_telemetry_ms += device_interval_ms(d);
 		if (d->next_telemetry_ms <= now)
 			d->next_telemetry_ms = now + device_interval_ms(d);
+		acted = true;
 	}
-	conn_tick(d->conn, now, keepalive);
+	retry = conn_retry_at(d->conn);
+	if (retry != 0 && now >= retry)
+		acted = true;
+	if (acted)
+		conn_tick(d->conn, now, keepalive);
+	return acted;
 }
 
 int

@@ -54,10 +54,11 @@ struct device {
 	json_object *state;          /* owned keys and their current values */
 	json_object *owned;          /* array of owned paths (arrays of keys) */
 
-	char topic_get[SHADOW_TOPIC_MAX];
-	char topic_update[SHADOW_TOPIC_MAX];
-	char topic_temperature[SHADOW_TOPIC_MAX];
-	char topic_vibration[SHADOW_TOPIC_MAX];
+	/* Allocated to size: a fleet holds thousands of devices. */
+	char *topic_get;
+	char *topic_update;
+	char *topic_temperature;
+	char *topic_vibration;
 
 	char token_prefix[24];       /* per process: tells our answers apart */
 	unsigned long token_seq;
@@ -90,7 +91,7 @@ int device_init_named(struct device *d, const struct shadow_config *cfg,
 int device_start(struct device *d, long long first_telemetry_ms, bool *fatal,
     char *err, size_t errlen);
 void device_service(struct device *d, bool readable, bool writable);
-void device_tick(struct device *d, long long now, bool keepalive);
+bool device_tick(struct device *d, long long now, bool keepalive);
 int device_socket(const struct device *d);
 bool device_want_write(const struct device *d);
 void device_disconnect(struct device *d);

@@ -328,8 +328,8 @@ fleet_tick(struct fleet *f, long long now)
 	for (size_t i = 0; i < f->started; i++) {
 		struct device *d = &f->devs[i];
 
-		device_tick(d, now, i % FLEET_KEEPALIVE_TICKS == slot);
-		fleet_poll_set(f, d);
+		if (device_tick(d, now, i % FLEET_KEEPALIVE_TICKS == slot))
+			fleet_poll_set(f, d);
 	}
 }
 
