@@ -539,8 +539,8 @@ fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
 		rc = fleet_loop(&f, stop, deadline);
 		if (*stop != 0)
 			log_debug("signal %d: disconnecting", (int)*stop);
-		fleet_stop(&f);
 		fleet_summary(&f, conn_now_ms());
+		fleet_stop(&f);
 		event_emit(NULL, "stopped", NULL, NULL);
 	}
 	fleet_free(&f);
