@@ -66,6 +66,19 @@ shadow_msg_is_request(enum shadow_msg msg)
 	    msg == SHADOW_MSG_DELETE;
 }
 
+enum shadow_msg
+shadow_msg_accepted(enum shadow_msg request)
+{
+	/* Each request is followed by its accepted and rejected answers. */
+	return shadow_msg_is_request(request) ? request + 1 : SHADOW_MSG_COUNT;
+}
+
+enum shadow_msg
+shadow_msg_rejected(enum shadow_msg request)
+{
+	return shadow_msg_is_request(request) ? request + 2 : SHADOW_MSG_COUNT;
+}
+
 struct topic_writer {
 	char *buf;
 	size_t size;

@@ -11,6 +11,7 @@
  *                          as pointers and lengths into the topic
  *   shadow_msg_name        "update/delta" for SHADOW_MSG_UPDATE_DELTA
  *   shadow_msg_is_request  true for get, update, delete
+ *   shadow_msg_accepted / shadow_msg_rejected   the answers to a request
  */
 #ifndef SHADOW_TOPIC_H
 #define SHADOW_TOPIC_H
@@ -77,5 +78,8 @@ enum topic_status shadow_topic_match(const char *topic, size_t len,
 
 const char *shadow_msg_name(enum shadow_msg msg);
 bool shadow_msg_is_request(enum shadow_msg msg);
+/* GET -> GET_ACCEPTED etc.; SHADOW_MSG_COUNT for a message that is no request. */
+enum shadow_msg shadow_msg_accepted(enum shadow_msg request);
+enum shadow_msg shadow_msg_rejected(enum shadow_msg request);
 
 #endif

@@ -49,32 +49,6 @@ left_ms(const struct session *s)
 	return left > 1000000000 ? 1000000000 : (int)left;
 }
 
-static enum shadow_msg
-msg_accepted(enum shadow_msg op)
-{
-	switch (op) {
-	case SHADOW_MSG_GET:
-		return SHADOW_MSG_GET_ACCEPTED;
-	case SHADOW_MSG_DELETE:
-		return SHADOW_MSG_DELETE_ACCEPTED;
-	default:
-		return SHADOW_MSG_UPDATE_ACCEPTED;
-	}
-}
-
-static enum shadow_msg
-msg_rejected(enum shadow_msg op)
-{
-	switch (op) {
-	case SHADOW_MSG_GET:
-		return SHADOW_MSG_GET_REJECTED;
-	case SHADOW_MSG_DELETE:
-		return SHADOW_MSG_DELETE_REJECTED;
-	default:
-		return SHADOW_MSG_UPDATE_REJECTED;
-	}
-}
-
 static bool
 token_is(json_object *doc, const char *token)
 {
@@ -138,9 +112,9 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 	if (shadow_topic_match(topic, strlen(topic), &t) != TOPIC_OK ||
 	    (doc = payload_parse(payload, len)) == NULL)
 		return;
-	if (t.msg == msg_accepted(s->op))
+	if (t.msg == shadow_msg_accepted(s->op))
 		note_answer(s, doc, false);
-	else if (t.msg == msg_rejected(s->op))
+	else if (t.msg == shadow_msg_rejected(s->op))
 		note_answer(s, doc, true);
 	if (s->wait != NULL && (t.msg == SHADOW_MSG_UPDATE_DOCUMENTS ||
 	    t.msg == SHADOW_MSG_GET_ACCEPTED))
@@ -166,8 +140,8 @@ session_open(struct session *s, bool with_wait)
 	enum conn_status st;
 	int n = 0;
 
-	msgs[n++] = msg_accepted(s->op);
-	msgs[n++] = msg_rejected(s->op);
+	msgs[n++] = shadow_msg_accepted(s->op);
+	msgs[n++] = shadow_msg_rejected(s->op);
 	if (with_wait) {
 		msgs[n++] = SHADOW_MSG_UPDATE_DOCUMENTS;
 		msgs[n++] = SHADOW_MSG_GET_ACCEPTED;

@@ -151,6 +151,15 @@ test_msg_names(void)
 	CHECK_STR(shadow_msg_name(SHADOW_MSG_UPDATE_DELTA), "update/delta", "the delta event is named update/delta");
 	CHECK_STR(shadow_msg_name(SHADOW_MSG_GET), "get", "the get request is named get");
 	CHECK(shadow_msg_name(SHADOW_MSG_COUNT) == NULL, "an unknown message has no name");
+	CHECK(shadow_msg_accepted(SHADOW_MSG_GET) == SHADOW_MSG_GET_ACCEPTED &&
+	    shadow_msg_rejected(SHADOW_MSG_GET) == SHADOW_MSG_GET_REJECTED &&
+	    shadow_msg_accepted(SHADOW_MSG_UPDATE) == SHADOW_MSG_UPDATE_ACCEPTED &&
+	    shadow_msg_rejected(SHADOW_MSG_UPDATE) == SHADOW_MSG_UPDATE_REJECTED &&
+	    shadow_msg_accepted(SHADOW_MSG_DELETE) == SHADOW_MSG_DELETE_ACCEPTED &&
+	    shadow_msg_rejected(SHADOW_MSG_DELETE) == SHADOW_MSG_DELETE_REJECTED,
+	    "each request has its accepted and rejected answer");
+	CHECK(shadow_msg_accepted(SHADOW_MSG_UPDATE_DELTA) == SHADOW_MSG_COUNT,
+	    "an answer has no answer of its own");
 	CHECK(shadow_msg_is_request(SHADOW_MSG_GET) && shadow_msg_is_request(SHADOW_MSG_UPDATE) &&
 	    shadow_msg_is_request(SHADOW_MSG_DELETE), "get, update and delete are requests");
 }
