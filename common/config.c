@@ -1204,3 +1204,25 @@ config_client_id_random(const char *prefix)
 	}
 	return id;
 }
+
+int
+config_main(struct shadow_config *cfg, enum prog prog, int argc, char **argv,
+    void (*usage)(FILE *))
+{
+	switch (config_load(cfg, prog, argc, argv)) {
+	case CONFIG_OK:
+		return -1;
+	case CONFIG_HELP:
+		usage(stdout);
+		config_free(cfg);
+		return 0;
+	case CONFIG_VERSION:
+		printf("%s %s\n", prog_name(prog), SHADOW_TOOLS_VERSION);
+		config_free(cfg);
+		return 0;
+	case CONFIG_USAGE:
+		break;
+	}
+	config_free(cfg);
+	return 2;
+}

@@ -10,6 +10,8 @@
  *                    derived values (certs dir, TLS auto, port, ALPN,
  *                    password file); prints its own usage errors naming
  *                    option, or file and line
+ *   config_main      config_load for main(): prints usage or version itself
+ *                    and says which exit status main() should return
  *   config_free      release everything config_load allocated
  *   config_default_path   where the config file is looked for
  *   config_random_chars       random [a-z0-9] (client ids, clientTokens)
@@ -19,6 +21,7 @@
 #define SHADOW_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +106,11 @@ enum config_status {
 enum config_status config_load(struct shadow_config *cfg, enum prog prog,
     int argc, char **argv);
 void config_free(struct shadow_config *cfg);
+/* -1: go on with cfg loaded. Otherwise cfg is freed and the value is the
+ * exit status for main(): 0 after -h (usage(stdout)) or --version, 2 after
+ * a usage error (already printed). */
+int config_main(struct shadow_config *cfg, enum prog prog, int argc,
+    char **argv, void (*usage)(FILE *));
 
 /* Writes the default config path into buf; returns buf, or NULL if no HOME. */
 char *config_default_path(char *buf, size_t size);

@@ -547,23 +547,11 @@ main(int argc, char **argv)
 	struct shadow_config cfg;
 	const struct command *cmd = NULL;
 	enum ctl_status st;
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	switch (config_load(&cfg, PROG_SHADOWCTL, argc, argv)) {
-	case CONFIG_HELP:
-		usage(stdout);
-		config_free(&cfg);
-		return 0;
-	case CONFIG_VERSION:
-		printf("shadowctl %s\n", SHADOW_TOOLS_VERSION);
-		config_free(&cfg);
-		return 0;
-	case CONFIG_USAGE:
-		config_free(&cfg);
-		return CTL_USAGE;
-	case CONFIG_OK:
-		break;
-	}
+	if ((rc = config_main(&cfg, PROG_SHADOWCTL, argc, argv, usage)) != -1)
+		return rc;
 	if ((st = config_check(&cfg, &cmd)) == CTL_OK)
 		st = cmd->run(&cfg);
 	config_free(&cfg);
