@@ -61,3 +61,28 @@ shadowd_db_make() {
 		done
 	} | sqlite3 "$f"
 }
+
+# ctl_loop FILE THING STOPFILE [ARGS...]: run "shadowctl set --reported
+# sN:=N" for N = 1, 2, ... until STOPFILE exists, each bounded by timeout 30;
+# append "N exit-status" to FILE for each call.
+ctl_loop() {
+	local log=$1 t=$2 stop=$3 n=0 rc
+	shift 3
+	while [ ! -e "$stop" ]; do
+		n=$((n + 1))
+		rc=0
+		timeout 30 "$BIN/shadowctl" -t "$t" -c --timeout 5 "$@" \
+		    set --reported "s$n:=$n" >/dev/null 2>>"$log.err" || rc=$?
+		echo "$n $rc" >>"$log"
+	done
+}
+
+# reported_of ROOT: {"version":V,"reported":{...}} of a shadow, version 0
+# and {} when it does not exist.
+reported_of() {
+	local out
+	out=$(ask "$1" get '') || return 1
+	answer get/accepted "$out" |
+	    jq -c '{version, reported: (.state.reported // {})}' | grep . ||
+	    echo '{"version":0,"reported":{}}'
+}
