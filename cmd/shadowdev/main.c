@@ -340,25 +340,9 @@ main(int argc, char **argv)
 	struct shadow_config cfg;
 	int rc;
 
-	log_init("shadowdev", 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	switch (config_load(&cfg, PROG_SHADOWDEV, argc, argv)) {
-	case CONFIG_OK:
-		break;
-	case CONFIG_HELP:
-		usage(stdout);
-		config_free(&cfg);
-		return 0;
-	case CONFIG_VERSION:
-		printf("shadowdev %s\n", SHADOW_TOOLS_VERSION);
-		config_free(&cfg);
-		return 0;
-	case CONFIG_USAGE:
-	default:
-		config_free(&cfg);
-		return EXIT_USAGE;
-	}
-	log_init("shadowdev", cfg.verbosity);
+	if ((rc = config_main(&cfg, PROG_SHADOWDEV, argc, argv, usage)) != -1)
+		return rc;
 	if (check_config(&cfg) != 0)
 		rc = EXIT_USAGE;
 	else
