@@ -109,9 +109,9 @@ install: all
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
 	done
 	for p in $(PROGS); do \
-		if [ -f completions/$$p.bash ]; then install -m 644 completions/$$p.bash $(DESTDIR)$(BASHCOMPDIR)/$$p || exit 1; fi; \
-		if [ -f completions/_$$p ]; then install -m 644 completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p || exit 1; fi; \
-		if [ -f completions/$$p.fish ]; then install -m 644 completions/$$p.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish || exit 1; fi; \
+		install -m 644 completions/shadow-tools.bash $(DESTDIR)$(BASHCOMPDIR)/$$p || exit 1; \
+		install -m 644 completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p || exit 1; \
+		install -m 644 completions/shadow-tools.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish || exit 1; \
 	done
 
 uninstall:

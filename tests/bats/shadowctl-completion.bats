@@ -11,7 +11,7 @@ setup_file() {
 setup() {
 	# compopt only works inside a real completion; a no-op stands in.
 	compopt() { :; }
-	source "$TOP/completions/shadowctl.bash"
+	source "$TOP/completions/shadow-tools.bash"
 	mkdir -p "$TD/files/certdir" "$XDG_CONFIG_HOME/shadow"
 	: >"$TD/files/cert.pem"
 	: >"$TD/files/key.pem"
@@ -121,6 +121,60 @@ local-dev"
 @test "the zsh and fish completions exist and name every command" {
 	for c in get set unset update delete watch; do
 		grep -q "'$c:" "$TOP/completions/_shadowctl"
-		grep -q -- "-a $c " "$TOP/completions/shadowctl.fish"
+		grep -q -- "-a $c " "$TOP/completions/shadow-tools.fish"
+	done
+}
+
+# complete_prog PROG WORDS...: the same for shadowdev and shadowd.
+complete_prog() {
+	local fn=_$1
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	"$fn"
+	printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+@test "shadowdev completes its command, its own options and the common ones" {
+	run complete_prog shadowdev ''
+	assert_output "run"
+	run complete_prog shadowdev --things
+	assert_output "--things-from"
+	run complete_prog shadowdev --cer
+	assert_output "--cert
+--certs"
+	run complete_prog shadowdev --things-from ce
+	assert_output "cert.pem
+certdir"
+	run complete_prog shadowdev --state ''
+	assert_output "MOTOR=OFF
+MOTOR=ON"
+}
+
+@test "shadowd completes its options and a directory for --data-dir" {
+	run complete_prog shadowd --data
+	assert_output "--data-dir"
+	run complete_prog shadowd --data-dir ''
+	assert_output "certdir"
+	run complete_prog shadowd --rate-limit ''
+	assert_output ""
+	run complete_prog shadowd -t
+	assert_output ""
+}
+
+@test "the fish completion offers commands and options of all three programs" {
+	command -v fish >/dev/null || skip "fish is not installed"
+	run fish -c "source '$TOP/completions/shadow-tools.fish'; complete -C'shadowctl se'; complete -C'shadowdev --things'; complete -C'shadowd --data'"
+	assert_success
+	assert_line --partial "set"
+	assert_line --partial "--things-from"
+	assert_line --partial "--data-dir"
+}
+
+@test "the zsh completions parse" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	for p in shadowctl shadowdev shadowd; do
+		run zsh -n "$TOP/completions/_$p"
+		assert_success
 	done
 }
