@@ -45,7 +45,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_port() {
 	local i
-	for i in $(seq 1 100); do port_open "$1" && return 0; sleep 0.05; done
+	for i in $(seq 1 200); do port_open "$1" && return 0; sleep 0.05; done
 	return 1
 }
 
