@@ -186,3 +186,14 @@ assert_500() {
 	kill -TERM "$pid"
 	wait_gone "$pid"
 }
+
+@test "shadowd -q still prints its ready line (scripts wait for it), and nothing else" {
+	local dir=$TD/quiet pid
+	"$BIN/shadowd" --data-dir "$dir" -i sd-quiet -q >"$TD/quiet.log" 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	wait_for_line "$TD/quiet.log" "^shadowd: ready: " 10
+	kill -TERM "$pid"
+	wait "$pid"
+	[ "$(wc -l <"$TD/quiet.log")" -eq 1 ]
+}
