@@ -51,13 +51,14 @@ doc_of() {
 # shadowd_db_make FILE [USER_VERSION]: a shadowd database made with sqlite3
 # (the schema and marks of cmd/shadowd/store.c), with a few shadows.
 shadowd_db_make() {
-	local f=$1 uv=${2:-1} i
+	local f=$1 uv=${2:-1} i x
+	x=$(printf 'x%.0s' $(seq 1 100))
 	{
 		echo "PRAGMA application_id = $((0x53484457));"
 		echo "PRAGMA user_version = $uv;"
 		echo "CREATE TABLE shadows (thing TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, present INTEGER NOT NULL, doc TEXT, deleted_at INTEGER, PRIMARY KEY (thing, name)) WITHOUT ROWID;"
 		for i in $(seq 1 200); do
-			echo "INSERT INTO shadows VALUES ('t$i', '', 1, 1, '{\"state\":{\"reported\":{\"x\":\"$(printf 'x%.0s' $(seq 1 100))\"}},\"metadata\":{\"reported\":{\"x\":{\"timestamp\":1}}}}', NULL);"
+			echo "INSERT INTO shadows VALUES ('t$i', '', 1, 1, '{\"state\":{\"reported\":{\"x\":\"$x\"}},\"metadata\":{\"reported\":{\"x\":{\"timestamp\":1}}}}', NULL);"
 		done
 	} | sqlite3 "$f"
 }
