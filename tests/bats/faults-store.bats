@@ -49,6 +49,7 @@ assert_500() {
 	assert_json "$(answer delete/accepted | jq .version)" 1
 	run doc_of "$r"
 	assert_output '[2,{"desired":{"a":1},"reported":{"a":1}}]'
+	[ "$(sqlite3 "$(DB)" 'PRAGMA integrity_check')" = ok ]
 	kill -0 "$SHADOWD_PID"
 }
 
@@ -66,6 +67,7 @@ assert_500() {
 	mutable "$wal"
 	run ask "$r" update '{"state":{"reported":{"a":3}},"clientToken":"rw"}' 2
 	assert_json "$(answer update/accepted | jq -c '[.version, .state]')" '[2,{"reported":{"a":3}}]'
+	[ "$(sqlite3 "$(DB)" 'PRAGMA integrity_check')" = ok ]
 }
 
 @test "a read-only database file at start: clear error naming the file, exit 1, the file unchanged" {
