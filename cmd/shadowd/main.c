@@ -31,6 +31,7 @@
 #define FLUSH_TIMEOUT_MS 5000
 #define IDLE_WAKEUP_MS 1000
 #define NFILTERS 6
+#define SENT_SLOTS 64
 
 struct answer {
 	enum shadow_msg msg;
@@ -62,6 +63,11 @@ struct shadowd {
 	bool stopping;
 	char filters[NFILTERS][SHADOW_TOPIC_MAX];
 	const char *filter_ptrs[NFILTERS];
+	/* recent answers by mid, to name the topic of one the broker refuses */
+	struct sent {
+		int mid;
+		char topic[SHADOW_TOPIC_MAX];
+	} sent[SENT_SLOTS];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -468,7 +474,8 @@ static void
 publish_answers(struct shadowd *d, struct request *r)
 {
 	char topic[SHADOW_TOPIC_MAX];
-	int i;
+	struct sent *slot;
+	int i, mid;
 
 	for (i = 0; i < r->nanswers; i++) {
 		if (shadow_topic_build(topic, sizeof(topic), r->thing,
@@ -478,8 +485,13 @@ publish_answers(struct shadowd *d, struct request *r)
 			continue;
 		}
 		if (conn_publish_json(d->conn, topic, r->answers[i].body,
-		    SHADOWD_QOS, NULL) == -1)
+		    SHADOWD_QOS, &mid) == -1) {
 			log_error("can't publish on %s", topic);
+			continue;
+		}
+		slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
+		slot->mid = mid;
+		snprintf(slot->topic, sizeof(slot->topic), "%s", topic);
 	}
 	answers_clear(r);
 }
@@ -554,6 +566,19 @@ on_connect(void *ud, bool session_present)
 		log_error("can't subscribe again to the request topics");
 }
 
+/* MQTT 5 only: under 3.1.1 the broker drops a denied publish silently. */
+static void
+on_publish_refused(void *ud, int mid, int reason)
+{
+	struct shadowd *d = ud;
+	const struct sent *slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
+
+	log_error("the broker refused the answer on %s: %s; the client will "
+	    "time out (check that the broker's ACL lets shadowd publish to "
+	    "$aws/things/#)", slot->mid == mid ? slot->topic : "(unknown topic)",
+	    conn_reason_string(reason));
+}
+
 static void
 on_disconnect(void *ud, int rc)
 {
@@ -587,6 +612,7 @@ service_connect(struct shadowd *d)
 		.on_connect = on_connect,
 		.on_disconnect = on_disconnect,
 		.on_message = on_message,
+		.on_publish_refused = on_publish_refused,
 	};
 	const char *id = d->cfg->client_id ? d->cfg->client_id :
 	    SHADOWD_CLIENT_ID;

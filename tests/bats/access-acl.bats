@@ -14,6 +14,7 @@ setup_file() {
 	local conf acl=$TD/acl
 	cat >"$acl" <<'ACL'
 user shadowd
+topic deny $aws/things/sealed/shadow/update/+
 topic readwrite $aws/things/#
 user shadowctl
 topic readwrite $aws/things/#
@@ -23,7 +24,7 @@ ACL
 	echo "acl_file $acl" >>"$conf"
 	broker_start "$conf"
 	echo "$BROKER_PID" >"$TD/broker.pid"
-	shadowd_start --certs "$CERTS/shadowd"
+	shadowd_start --certs "$CERTS/shadowd" --mqtt 5
 	echo "$SHADOWD_PID" >"$TD/shadowd.pid"
 	# fan's shadows, made by the operator, with a delta pending
 	op -t fan set --reported MOTOR=OFF >/dev/null
@@ -167,4 +168,13 @@ watch_end() {
 	# MQTT 3.1.1 has no way to say so: the broker drops it, a timeout
 	run timeout 30 "$BIN/shadowctl" --certs "$CERTS/lamp" -t fan --mqtt 3.1.1 --timeout 2 get
 	assert_failure 4
+}
+
+@test "MQTT 5: an answer the broker refuses to shadowd is logged by shadowd, naming the topic and the reason" {
+	run timeout 30 "$BIN/shadowctl" --certs "$CERTS/shadowctl" -t sealed --timeout 2 set --reported x:=1
+	assert_failure 4
+	wait_for_line "$TD/shadowd.log" 'refused the answer on \$aws/things/sealed/shadow/update/accepted: not authorised' 5
+	# the answers to other things still flow
+	run op -t lamp get
+	assert_success
 }
