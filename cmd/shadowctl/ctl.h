@@ -44,6 +44,8 @@ struct session {
 	json_object *answer;        /* owned: accepted or rejected document */
 	bool answered;
 	bool rejected;
+	int req_mid;                /* the request's QoS 1 publish (MQTT 5) */
+	int refused;                /* broker's PUBACK reason, 0 if none */
 	struct wait_state *wait;    /* NULL unless --wait */
 };
 

@@ -122,6 +122,26 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 	json_object_put(doc);
 }
 
+static void
+on_refused(void *ud, int mid, int reason)
+{
+	struct session *s = ud;
+
+	if (mid == s->req_mid)
+		s->refused = reason;
+}
+
+/*
+ * Under MQTT 5 the request goes out at QoS 1, so a broker that refuses it
+ * (ACL, policy) says so in its PUBACK. MQTT 3.1.1 has no way to say it:
+ * there QoS 0 saves a round trip, and the answer is the acknowledgement.
+ */
+static int
+request_qos(const struct session *s)
+{
+	return s->cfg->mqtt_version == CONFIG_MQTT_5 ? 1 : 0;
+}
+
 static enum ctl_status
 from_conn(enum conn_status st)
 {
@@ -131,7 +151,10 @@ from_conn(enum conn_status st)
 enum ctl_status
 session_open(struct session *s, bool with_wait)
 {
-	static const struct conn_handlers h = { .on_message = on_message };
+	static const struct conn_handlers h = {
+		.on_message = on_message,
+		.on_publish_refused = on_refused,
+	};
 	const struct shadow_config *cfg = s->cfg;
 	char topics[5][SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
 	const char *filters[5];
@@ -220,7 +243,7 @@ session_run(struct session *s, bool (*done)(const struct session *))
 static bool
 answered(const struct session *s)
 {
-	return s->answered;
+	return s->answered || s->refused != 0;
 }
 
 static void
@@ -242,12 +265,19 @@ session_request(struct session *s, const char *payload, size_t len)
 	enum ctl_status st;
 
 	if (session_topic(s->cfg, s->op, topic) == -1 ||
-	    conn_publish(s->conn, topic, payload, len, 0, NULL) == -1) {
+	    conn_publish(s->conn, topic, payload, len, request_qos(s),
+	    &s->req_mid) == -1) {
 		log_error("can't publish to %s on %s:%d: not connected", topic,
 		    s->cfg->endpoint, s->cfg->port);
 		return CTL_CONNECT;
 	}
 	st = session_run(s, answered);
+	if (st == CTL_OK && !s->answered) {
+		log_error("not authorised to publish to %s (%s): the broker's "
+		    "ACL or the AWS IoT policy does not allow it", topic,
+		    conn_reason_string(s->refused));
+		return CTL_CONNECT;
+	}
 	if (st == CTL_TIMEOUT)
 		report_timeout(s, "answer");
 	else if (st == CTL_CONNECT)
