@@ -167,25 +167,6 @@ shadow_arg(const struct request *r)
 	return r->named ? r->shadow : NULL;
 }
 
-static const char *
-op_name(enum shadow_msg op)
-{
-	return shadow_msg_name(op);
-}
-
-static enum shadow_msg
-rejected_of(enum shadow_msg op)
-{
-	switch (op) {
-	case SHADOW_MSG_GET:
-		return SHADOW_MSG_GET_REJECTED;
-	case SHADOW_MSG_DELETE:
-		return SHADOW_MSG_DELETE_REJECTED;
-	default:
-		return SHADOW_MSG_UPDATE_REJECTED;
-	}
-}
-
 static void
 answer_add(struct request *r, enum shadow_msg msg, json_object *body)
 {
@@ -212,14 +193,14 @@ answers_clear(struct request *r)
 static void
 log_request(const struct request *r, int code)
 {
-	log_debug("%s %s%s%s: %d", op_name(r->op), r->thing,
+	log_debug("%s %s%s%s: %d", shadow_msg_name(r->op), r->thing,
 	    r->named ? "~" : "", r->named ? r->shadow : "", code);
 }
 
 static void
 answer_error(struct request *r, const struct doc_error *e)
 {
-	answer_add(r, rejected_of(r->op), doc_error_json(e, now_seconds()));
+	answer_add(r, shadow_msg_rejected(r->op), doc_error_json(e, now_seconds()));
 	log_request(r, e->code);
 }
 
@@ -723,21 +704,8 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
-	switch (config_load(&cfg, PROG_SHADOWD, argc, argv)) {
-	case CONFIG_OK:
-		break;
-	case CONFIG_HELP:
-		usage(stdout);
-		config_free(&cfg);
-		return 0;
-	case CONFIG_VERSION:
-		printf("shadowd %s\n", SHADOW_TOOLS_VERSION);
-		config_free(&cfg);
-		return 0;
-	default:
-		config_free(&cfg);
-		return 2;
-	}
+	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
+		return rc;
 	if ((rc = check_config(&cfg)) != 0) {
 		config_free(&cfg);
 		return rc;
