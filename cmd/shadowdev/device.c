@@ -996,6 +996,20 @@ device_interval_ms(const struct device *d)
 	return ms > 0 ? ms : 1;
 }
 
+/* The device's connection object, made on first use: persistent session,
+ * reconnecting. */
+static int
+conn_ensure(struct device *d, char *err, size_t errlen)
+{
+	if (d->conn != NULL)
+		return 0;
+	if ((d->conn = conn_new(d->cfg, d->client_id, false, &device_handlers,
+	    d, err, errlen)) == NULL)
+		return -1;
+	conn_set_reconnect(d->conn, true);
+	return 0;
+}
+
 int
 device_connect(struct device *d, int timeout_ms, bool *fatal, char *err,
     size_t errlen)
@@ -1003,14 +1017,9 @@ device_connect(struct device *d, int timeout_ms, bool *fatal, char *err,
 	enum conn_status st;
 
 	*fatal = false;
-	if (d->conn == NULL) {
-		d->conn = conn_new(d->cfg, d->client_id, false,
-		    &device_handlers, d, err, errlen);
-		if (d->conn == NULL) {
-			*fatal = true;
-			return -1;
-		}
-		conn_set_reconnect(d->conn, true);
+	if (conn_ensure(d, err, errlen) == -1) {
+		*fatal = true;
+		return -1;
 	}
 	st = conn_open(d->conn, timeout_ms, err, errlen);
 	if (st != CONN_OK) {
@@ -1113,14 +1122,9 @@ device_start(struct device *d, long long first_telemetry_ms, bool *fatal,
 
 	*fatal = false;
 	d->next_telemetry_ms = first_telemetry_ms;
-	if (d->conn == NULL) {
-		d->conn = conn_new(d->cfg, d->client_id, false,
-		    &device_handlers, d, err, errlen);
-		if (d->conn == NULL) {
-			*fatal = true;
-			return -1;
-		}
-		conn_set_reconnect(d->conn, true);
+	if (conn_ensure(d, err, errlen) == -1) {
+		*fatal = true;
+		return -1;
 	}
 	st = conn_open_async(d->conn, err, errlen);
 	if (st != CONN_OK) {
