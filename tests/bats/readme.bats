@@ -95,7 +95,7 @@ run_readme_line() {
 	device)
 		PATH=$TD/path:$PATH bash -c "exec $l --interval 0.2" >>"$TD/readme-device.log" 2>&1 &
 		track_pid $!
-		wait_for_line "$TD/readme-device.log" "reported" 10 ;;
+		wait_for_line "$TD/readme-device.log" "reported|all [0-9]+ devices" 20 ;;
 	pub|ctl)
 		if [[ $l == *" watch"* ]]; then
 			l=${l/ watch/ watch --timeout 1}
@@ -137,6 +137,21 @@ run_readme_line() {
 	[ "$seen" -ge 9 ]
 	run "$BIN/shadowctl" -t lamp get
 	assert_failure 1
+}
+
+@test "the fleet of the README obeys like a single device" {
+	local l seen=0
+	while IFS= read -r l; do
+		case "$l" in
+		"shadowdev -t pump "*|"shadowctl -t pump-"*)
+			seen=$((seen + 1))
+			run run_readme_line "$l"
+			assert_success ;;
+		esac
+	done < <(readme_commands)
+	[ "$seen" -eq 2 ]
+	run "$BIN/shadowctl" -t pump-42 get state.reported.MOTOR -r
+	assert_output "ON"
 }
 
 @test "the shadowd section of the README works as written" {
