@@ -19,16 +19,20 @@ immutable() {
 }
 mutable() { chattr -i "$1"; }
 
-# skip_unless_chattr DIR: skip when the file system has no immutable flag.
+# skip_unless_chattr DIR: skip when the file system has no immutable flag,
+# or one that does not stop writes through a descriptor opened before (tmpfs
+# checks it at open only; shadowd keeps its files open).
 skip_unless_chattr() {
-	local f=$1/.chattr-probe
+	local f=$1/.chattr-probe fd blocked=0
 	: >"$f"
-	if ! chattr +i "$f" 2>/dev/null; then
-		rm -f "$f"
-		skip "chattr +i does not work on $1"
+	exec {fd}>>"$f"
+	if chattr +i "$f" 2>/dev/null; then
+		{ echo x >&"$fd"; } 2>/dev/null || blocked=1
+		chattr -i "$f"
 	fi
-	chattr -i "$f"
+	exec {fd}>&-
 	rm -f "$f"
+	[ "$blocked" = 1 ] || skip "chattr +i does not stop writes on $1"
 }
 
 faults_teardown() {
