@@ -6,9 +6,7 @@ load ../helpers/common
 load ../helpers/shadowctl
 
 setup_file() {
-	stack_setup
-	broker_start
-	shadowd_start
+	stack_start
 	certs_make
 }
 

@@ -4,11 +4,7 @@
 load ../helpers/common
 load ../helpers/shadowctl
 
-setup_file() {
-	stack_setup
-	broker_start
-	shadowd_start
-}
+setup_file() { stack_start; }
 
 teardown_file() {
 	stack_teardown

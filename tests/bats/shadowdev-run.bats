@@ -8,11 +8,7 @@ bats_require_minimum_version 1.5.0
 load ../helpers/common
 load ../helpers/shadowdev
 
-setup_file() {
-	stack_setup
-	broker_start
-	shadowd_start
-}
+setup_file() { stack_start; }
 
 teardown_file() {
 	stack_teardown

@@ -2,7 +2,7 @@
 # real shadowd, and cleanup of every process a suite starts.
 #
 #   load ../helpers/common            in a .bats file
-#   setup_file() { stack_setup; broker_start; shadowd_start; }
+#   setup_file() { stack_start; }     (stack_setup; broker_start; shadowd_start)
 #   teardown_file() { stack_teardown; }
 #
 # Variables: BIN (programs), TD (the suite's scratch dir), BROKER_PORT,
@@ -130,6 +130,13 @@ shadowd_start() {
 	export SHADOWD_PID
 	track_pid "$SHADOWD_PID"
 	wait_for_line "$TD/shadowd.log" "ready" 10
+}
+
+# stack_start [SHADOWD ARGS...]: the usual suite: scratch dir, broker, shadowd.
+stack_start() {
+	stack_setup
+	broker_start || return 1
+	shadowd_start "$@"
 }
 
 shadowd_stop() {
