@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "doc.h"
+#include "../unit/reference.h"
 
 #define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s\n", \
 	__FILE__, __LINE__, #c); abort(); } } while (0)
@@ -49,87 +50,11 @@ text_of(json_object *o)
 	return d;
 }
 
-static json_object *
-copy_of(json_object *o)
-{
-	json_object *c = NULL;
-
-	if (o == NULL)
-		return NULL;
-	REQUIRE(json_object_deep_copy(o, &c, NULL) == 0);
-	return c;
-}
-
-static json_object *
-get(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-
-	if (o != NULL && json_object_is_type(o, json_type_object))
-		json_object_object_get_ex(o, k, &v);
-	return v;
-}
-
-/* Reference §4 merge, written from the text: null deletes, objects merge
- * into objects, anything else replaces; empty objects are not kept. */
-static void
-ref_merge(json_object *target, json_object *patch)
-{
-	json_object *cur;
-
-	json_object_object_foreach(patch, k, v) {
-		if (v == NULL) {
-			json_object_object_del(target, k);
-		} else if (json_object_is_type(v, json_type_object)) {
-			cur = get(target, k);
-			if (cur == NULL || !json_object_is_type(cur,
-			    json_type_object)) {
-				cur = json_object_new_object();
-				json_object_object_add(target, k, cur);
-			}
-			ref_merge(cur, v);
-			if (json_object_object_length(cur) == 0)
-				json_object_object_del(target, k);
-		} else
-			json_object_object_add(target, k, copy_of(v));
-	}
-}
-
-/* New reference state: a copy of stored with the request state merged. */
-static json_object *
-ref_apply(json_object *stored, json_object *rstate, int has_state)
-{
-	static const char *sec[] = { "desired", "reported" };
-	json_object *ref = copy_of(stored), *p, *cur;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (!has_state || rstate == NULL) {
-			json_object_object_del(ref, sec[i]);
-			continue;
-		}
-		if (!json_object_object_get_ex(rstate, sec[i], &p))
-			continue;
-		if (p == NULL) {
-			json_object_object_del(ref, sec[i]);
-			continue;
-		}
-		if ((cur = get(ref, sec[i])) == NULL) {
-			cur = json_object_new_object();
-			json_object_object_add(ref, sec[i], cur);
-		}
-		ref_merge(cur, p);
-		if (json_object_object_length(cur) == 0)
-			json_object_object_del(ref, sec[i]);
-	}
-	return ref;
-}
-
 static size_t
 sections_size(json_object *state)
 {
-	return doc_compact_size(get(state, "desired")) +
-	    doc_compact_size(get(state, "reported"));
+	return doc_compact_size(ref_field(state, "desired")) +
+	    doc_compact_size(ref_field(state, "reported"));
 }
 
 /* No empty object is kept outside arrays (arrays are opaque values). */
@@ -178,15 +103,15 @@ check_snapshot(const struct doc_shadow *s)
 static void
 check_delta(const struct doc_shadow *s, json_object *delta_msg)
 {
-	json_object *want = doc_delta(get(s->state, "desired"),
-	    get(s->state, "reported"));
+	json_object *want = doc_delta(ref_field(s->state, "desired"),
+	    ref_field(s->state, "reported"));
 
 	if (want == NULL)
 		REQUIRE(delta_msg == NULL);
 	else {
 		REQUIRE(delta_msg != NULL);
-		REQUIRE(doc_json_equal(get(delta_msg, "state"), want));
-		REQUIRE(json_object_get_int64(get(delta_msg, "version")) ==
+		REQUIRE(doc_json_equal(ref_field(delta_msg, "state"), want));
+		REQUIRE(json_object_get_int64(ref_field(delta_msg, "version")) ==
 		    s->version);
 		json_object_put(want);
 	}
@@ -233,13 +158,14 @@ apply_one(struct doc_shadow *s, struct doc_request *req, int64_t now,
 {
 	struct doc_update_result res;
 	struct doc_error err;
-	json_object *before_state = copy_of(s->state), *ref, *j;
+	json_object *before_state = ref_copy(s->state), *ref, *j;
 	char *before = text_of(s->state), *before_meta = text_of(s->metadata);
 	char *req_text = text_of(req->root), *after;
 	int64_t version = s->version;
 	int existed = s->exists;
 
-	ref = ref_apply(s->state, req->state, 1);
+	ref = ref_copy(s->state);
+	ref_update(ref, req->state);
 	memset(&res, 0, sizeof(res));
 	if (doc_apply_update(s, req, now, max_size, &res, &err) != 0) {
 		REQUIRE(err.code == 409 || err.code == 413);
@@ -265,15 +191,15 @@ apply_one(struct doc_shadow *s, struct doc_request *req, int64_t now,
 		serialise(res.accepted);
 		serialise(res.delta);
 		serialise(res.documents);
-		REQUIRE(json_object_get_int64(get(res.accepted, "version")) ==
+		REQUIRE(json_object_get_int64(ref_field(res.accepted, "version")) ==
 		    s->version);
-		j = get(res.documents, "previous");
+		j = ref_field(res.documents, "previous");
 		if (existed)
-			REQUIRE(j != NULL && doc_json_equal(get(j, "state"),
+			REQUIRE(j != NULL && doc_json_equal(ref_field(j, "state"),
 			    before_state));
 		else
 			REQUIRE(j == NULL);
-		REQUIRE(doc_json_equal(get(get(res.documents, "current"),
+		REQUIRE(doc_json_equal(ref_field(ref_field(res.documents, "current"),
 		    "state"), s->state));
 		check_delta(s, res.delta);
 		check_snapshot(s);

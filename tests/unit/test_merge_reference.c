@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "reference.h"
 #include "doc.h"
 
 #define SEQUENCES 3000
@@ -119,80 +120,6 @@ rand_payload(void)
 	return p;
 }
 
-static json_object *
-copy(json_object *o)
-{
-	json_object *c = NULL;
-
-	if (o != NULL && json_object_deep_copy(o, &c, NULL) != 0)
-		abort();
-	return c;
-}
-
-static json_object *
-field(json_object *o, const char *k)
-{
-	json_object *v = NULL;
-
-	if (json_object_is_type(o, json_type_object))
-		json_object_object_get_ex(o, k, &v);
-	return v;
-}
-
-/* §4: null deletes, object into object recurses, the rest replaces. */
-static void
-ref_merge(json_object *target, json_object *patch)
-{
-	json_object *cur;
-
-	json_object_object_foreach(patch, k, v) {
-		if (v == NULL) {
-			json_object_object_del(target, k);
-			continue;
-		}
-		if (!json_object_is_type(v, json_type_object)) {
-			json_object_object_add(target, k, copy(v));
-			continue;
-		}
-		cur = field(target, k);
-		if (!json_object_is_type(cur, json_type_object)) {
-			cur = json_object_new_object();
-			json_object_object_add(target, k, cur);
-		}
-		ref_merge(cur, v);
-		if (json_object_object_length(cur) == 0)
-			json_object_object_del(target, k);
-	}
-}
-
-static void
-ref_update(json_object *doc, json_object *state)
-{
-	static const char *const sec[] = { "desired", "reported" };
-	json_object *p, *cur;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (state == NULL) {
-			json_object_object_del(doc, sec[i]);
-			continue;
-		}
-		if (!json_object_object_get_ex(state, sec[i], &p))
-			continue;
-		if (p == NULL) {
-			json_object_object_del(doc, sec[i]);
-			continue;
-		}
-		if ((cur = field(doc, sec[i])) == NULL) {
-			cur = json_object_new_object();
-			json_object_object_add(doc, sec[i], cur);
-		}
-		ref_merge(cur, p);
-		if (json_object_object_length(cur) == 0)
-			json_object_object_del(doc, sec[i]);
-	}
-}
-
 static bool
 is_num(json_object *o)
 {
@@ -262,13 +189,13 @@ ref_delta(json_object *d, json_object *r)
 	json_object *out = json_object_new_object(), *rv, *sub;
 
 	json_object_object_foreach(d, k, dv) {
-		rv = field(r, k);
+		rv = ref_field(r, k);
 		if (rv != NULL && json_object_is_type(dv, json_type_object) &&
 		    json_object_is_type(rv, json_type_object)) {
 			if ((sub = ref_delta(dv, rv)) != NULL)
 				json_object_object_add(out, k, sub);
 		} else if (rv == NULL || !ref_equal(dv, rv))
-			json_object_object_add(out, k, copy(dv));
+			json_object_object_add(out, k, ref_copy(dv));
 	}
 	if (json_object_object_length(out) == 0) {
 		json_object_put(out);
@@ -285,8 +212,8 @@ ref_size(json_object *doc)
 	static const char *const sec[] = { "desired", "reported" };
 
 	for (i = 0; i < 2; i++)
-		if (field(doc, sec[i]) != NULL)
-			n += strlen(json_object_to_json_string_ext(field(doc,
+		if (ref_field(doc, sec[i]) != NULL)
+			n += strlen(json_object_to_json_string_ext(ref_field(doc,
 			    sec[i]), JSON_C_TO_STRING_PLAIN |
 			    JSON_C_TO_STRING_NOSLASHESCAPE));
 	return n;
@@ -311,16 +238,16 @@ static void
 check_delta(struct tally *t, const struct doc_shadow *s, json_object *ref,
     json_object *delta_msg, int seq, int step)
 {
-	json_object *d = field(ref, "desired"), *want = NULL, *get, *got;
+	json_object *d = ref_field(ref, "desired"), *want = NULL, *get, *got;
 
 	if (d != NULL)
-		want = ref_delta(d, field(ref, "reported"));
-	got = delta_msg != NULL ? field(delta_msg, "state") : NULL;
+		want = ref_delta(d, ref_field(ref, "reported"));
+	got = delta_msg != NULL ? ref_field(delta_msg, "state") : NULL;
 	if (!(want == NULL ? got == NULL : got != NULL && ref_equal(got, want)))
 		note(&t->bad_delta, "update/delta differs from the reference",
 		    seq, step, got, want);
 	get = doc_get_accepted(s, NULL, NOW);
-	got = field(field(get, "state"), "delta");
+	got = ref_field(ref_field(get, "state"), "delta");
 	if (!(want == NULL ? got == NULL : got != NULL && ref_equal(got, want)))
 		note(&t->bad_get_delta, "get/accepted delta differs", seq, step,
 		    got, want);
@@ -333,7 +260,7 @@ static void
 check_doc_merge(struct tally *t, json_object *base, json_object *patch,
     int seq, int step)
 {
-	json_object *got = copy(base), *want = copy(base);
+	json_object *got = ref_copy(base), *want = ref_copy(base);
 
 	if (want == NULL)
 		want = json_object_new_object();
@@ -368,10 +295,10 @@ run_step(struct tally *t, struct doc_shadow *s, json_object **ref, int seq,
 		json_object_put(payload);
 		return;
 	}
-	st = field(payload, "state");
-	if ((patch = field(st, "desired")) != NULL)
-		check_doc_merge(t, field(*ref, "desired"), patch, seq, step);
-	next = copy(*ref);
+	st = ref_field(payload, "state");
+	if ((patch = ref_field(st, "desired")) != NULL)
+		check_doc_merge(t, ref_field(*ref, "desired"), patch, seq, step);
+	next = ref_copy(*ref);
 	ref_update(next, st);
 	t->updates++;
 	if (doc_apply_update(s, &req, NOW + step, max_size, &res, &err) != 0) {
