@@ -127,12 +127,17 @@ setup() { sd_load; }
 	cp "$TD/watch.log" "$TD/acked.log"
 	wait
 	sd_start
-	# let the requests queued while it was down drain
-	local n=-1 m
-	for i in $(seq 1 100); do
+	# let the requests queued while it was down drain: no new answer for
+	# 1.5 s (a sanitizer build on a busy machine takes a while)
+	local n=-1 m quiet=0
+	for i in $(seq 1 200); do
 		m=$(wc -l <"$TD/watch.log")
-		[ "$m" = "$n" ] && break
-		n=$m; sleep 0.3
+		if [ "$m" = "$n" ]; then
+			quiet=$((quiet + 1)); [ "$quiet" -ge 3 ] && break
+		else
+			quiet=0
+		fi
+		n=$m; sleep 0.5
 	done
 	for k in 1 2 3 4 5 6; do
 		t=$(thing d$k); r=$(root "$t")
