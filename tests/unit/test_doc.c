@@ -11,6 +11,7 @@
 
 #include "doc.h"
 #include "check.h"
+#include "reference.h"
 
 #define NOW 1700000000
 #define LATER 1700000500
@@ -1248,61 +1249,6 @@ random_object(int depth, bool allow_null)
 	return o;
 }
 
-static void
-ref_merge(json_object *target, json_object *patch)
-{
-	json_object *cur, *copy;
-
-	json_object_object_foreach(patch, k, v) {
-		if (v == NULL) {
-			json_object_object_del(target, k);
-			continue;
-		}
-		if (json_object_is_type(v, json_type_object)) {
-			if (!json_object_object_get_ex(target, k, &cur) ||
-			    !json_object_is_type(cur, json_type_object)) {
-				cur = json_object_new_object();
-				json_object_object_add(target, k, cur);
-			}
-			ref_merge(cur, v);
-			if (json_object_object_length(cur) == 0)
-				json_object_object_del(target, k);
-			continue;
-		}
-		copy = NULL;
-		json_object_deep_copy(v, &copy, NULL);
-		json_object_object_add(target, k, copy);
-	}
-}
-
-static void
-ref_apply(json_object *ref, json_object *rstate)
-{
-	size_t i;
-	const char *sec[] = { "desired", "reported" };
-	json_object *p, *cur;
-
-	for (i = 0; i < 2; i++) {
-		if (rstate == NULL) {
-			json_object_object_del(ref, sec[i]);
-			continue;
-		}
-		if (!json_object_object_get_ex(rstate, sec[i], &p))
-			continue;
-		if (p == NULL) {
-			json_object_object_del(ref, sec[i]);
-			continue;
-		}
-		if (!json_object_object_get_ex(ref, sec[i], &cur)) {
-			cur = json_object_new_object();
-			json_object_object_add(ref, sec[i], cur);
-		}
-		ref_merge(cur, p);
-		if (json_object_object_length(cur) == 0)
-			json_object_object_del(ref, sec[i]);
-	}
-}
-
 /* Metadata mirrors the value: same keys, same array lengths, leaves. */
 static bool
 meta_mirrors(json_object *v, json_object *m)
@@ -1495,7 +1441,7 @@ test_differential(void)
 			    &res, &err) != 0) {
 				bad_parse++;
 			} else {
-				ref_apply(ref, st);
+				ref_update(ref, st);
 				doc_update_result_free(&res);
 			}
 			doc_request_free(&req);
@@ -1556,7 +1502,7 @@ test_size_boundary_random(void)
 		json_object_object_add(st, "reported", doc);
 		json_object_object_add(payload, "state", st);
 		ref = json_object_new_object();
-		ref_apply(ref, st);
+		ref_update(ref, st);
 		size = doc_compact_size(json_object_object_get(ref, "reported"));
 		json_object_put(ref);
 		if (size == 0) {
