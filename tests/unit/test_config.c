@@ -36,9 +36,9 @@ load(enum prog prog, ...)
 {
 	char *argv[64], path[512];
 	enum config_status st;
+	struct check_capture cap;
 	va_list ap;
-	int argc = 0, saved, fd;
-	ssize_t n;
+	int argc = 0;
 
 	argv[argc++] = "prog";
 	va_start(ap, prog);
@@ -47,21 +47,9 @@ load(enum prog prog, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (saved == -1 || fd == -1 || dup2(fd, 2) == -1) {
-		perror("capture stderr");
-		exit(99);
-	}
+	check_capture_begin(&cap, path);
 	st = config_load(&cfg, prog, argc, argv);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, errbuf, sizeof(errbuf) - 1);
-	errbuf[n > 0 ? n : 0] = '\0';
-	close(fd);
+	check_capture_end(&cap, errbuf, sizeof(errbuf));
 	return st;
 }
 

@@ -46,28 +46,16 @@ static int
 check(const char *ca, const char *cert, const char *key)
 {
 	struct shadow_config cfg;
-	int rc, saved, fd;
-	ssize_t n;
+	struct check_capture cap;
+	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ca = (char *)ca;
 	cfg.cert = (char *)cert;
 	cfg.key = (char *)key;
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(path("stderr"), O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (saved == -1 || fd == -1 || dup2(fd, 2) == -1) {
-		perror("capture stderr");
-		exit(99);
-	}
+	check_capture_begin(&cap, path("stderr"));
 	rc = tls_check_files(&cfg, err, sizeof(err));
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, warnbuf, sizeof(warnbuf) - 1);
-	warnbuf[n > 0 ? n : 0] = '\0';
-	close(fd);
+	check_capture_end(&cap, warnbuf, sizeof(warnbuf));
 	return rc;
 }
 
