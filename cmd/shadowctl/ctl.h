@@ -53,6 +53,7 @@ struct session {
 void session_init(struct session *s, const struct shadow_config *cfg,
     enum shadow_msg op);
 void session_token(char token[DOC_MAX_TOKEN + 1]);
+json_object *session_token_doc(const char *token);
 enum ctl_status session_open(struct session *s, bool with_wait);
 enum ctl_status session_request(struct session *s, const char *payload,
     size_t len);

@@ -212,13 +212,8 @@ token_request(struct session *s)
 	enum ctl_status st;
 	const char *text;
 
-	if ((req = json_object_new_object()) == NULL ||
-	    json_object_object_add(req, "clientToken",
-	    json_object_new_string(s->token)) != 0) {
-		json_object_put(req);
-		log_error("out of memory");
+	if ((req = session_token_doc(s->token)) == NULL)
 		return CTL_USAGE;
-	}
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	st = session_request(s, text, strlen(text));
 	json_object_put(req);

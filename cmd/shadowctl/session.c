@@ -28,6 +28,22 @@ session_token(char token[DOC_MAX_TOKEN + 1])
 		    (long)getpid(), conn_now_ms());
 }
 
+/* {"clientToken":token}, the whole payload of a get or delete. */
+json_object *
+session_token_doc(const char *token)
+{
+	json_object *req;
+
+	if ((req = json_object_new_object()) == NULL ||
+	    json_object_object_add(req, "clientToken",
+	    json_object_new_string(token)) != 0) {
+		json_object_put(req);
+		log_error("out of memory");
+		return NULL;
+	}
+	return req;
+}
+
 void
 session_init(struct session *s, const struct shadow_config *cfg,
     enum shadow_msg op)
@@ -321,13 +337,8 @@ session_wait(struct session *s, struct wait_state *w)
 	if (converged(s))
 		return CTL_OK;
 	session_token(w->get_token);
-	if ((req = json_object_new_object()) == NULL ||
-	    json_object_object_add(req, "clientToken",
-	    json_object_new_string(w->get_token)) != 0) {
-		json_object_put(req);
-		log_error("out of memory");
+	if ((req = session_token_doc(w->get_token)) == NULL)
 		return CTL_CONNECT;
-	}
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	rc = session_topic(s->cfg, SHADOW_MSG_GET, topic) == -1 ? -1 :
 	    conn_publish(s->conn, topic, text, strlen(text), 0, NULL);
