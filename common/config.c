@@ -67,6 +67,8 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "all", 0, K_BOOL, F(all), NONE, CTL, NULL, OPT_NOFILE, 0, 0, NULL },
 	{ "alpn", 0, K_STRING, F(alpn), NONE, ALL, NULL, 0, 0, 0, NULL },
+	{ "aws-profile", 0, K_STRING, F(aws_profile), NONE, CTL, NULL, 0, 0, 0,
+	    NULL },
 	{ "ca", 0, K_STRING, F(ca), NONE, ALL, "SHADOW_CA", 0, 0, 0, NULL },
 	{ "cert", 0, K_STRING, F(cert), NONE, ALL, "SHADOW_CERT", 0, 0, 0, NULL },
 	{ "certs", 0, K_STRING, F(certs), NONE, ALL, "SHADOW_CERTS", 0, 0, 0,
@@ -81,10 +83,17 @@ static const struct option_def options[] = {
 	{ "count", 0, K_LONG, F(count), NONE, CTL | DEV, NULL, 0, 1, LONG_MAX,
 	    "a count >= 1" },
 	{ "data-dir", 0, K_STRING, F(data_dir), NONE, SD, NULL, 0, 0, 0, NULL },
+	{ "dedupe-window", 0, K_LONG, F(dedupe_window), NONE, SD, NULL, 0, 0,
+	    LONG_MAX, "a number of seconds >= 0 (0: off)" },
 	{ "duration", 0, K_DOUBLE, F(duration), NONE, DEV, NULL, OPT_MIN_INCL,
 	    0, 0, "a number of seconds >= 0 (0: run until stopped)" },
 	{ "endpoint", 'e', K_STRING, F(endpoint), NONE, ALL, "SHADOW_ENDPOINT",
 	    0, 0, 0, NULL },
+	{ "exec", 0, K_STRING, F(exec), NONE, DEV, NULL, 0, 0, 0, NULL },
+	{ "exec-jobs", 0, K_LONG, F(exec_jobs), NONE, DEV, NULL, 0, 1,
+	    LONG_MAX, "a count >= 1" },
+	{ "exec-timeout", 0, K_DOUBLE, F(exec_timeout), NONE, DEV, NULL, 0, 0,
+	    0, "a number of seconds > 0" },
 	{ "expect-version", 0, K_INT64, F(expect_version),
 	    F(has_expect_version), CTL, NULL, OPT_NOFILE, 0, (double)INT64_MAX,
 	    "a version number >= 0" },
@@ -93,6 +102,17 @@ static const struct option_def options[] = {
 	{ "forget-deleted", 0, K_LONG, F(forget_deleted), NONE, SD, NULL, 0,
 	    0, LONG_MAX, "a number of seconds >= 0" },
 	{ "help", 'h', K_HELP, NONE, NONE, ALL, NULL, OPT_NOFILE, 0, 0, NULL },
+	{ "http", 0, K_STRING, F(http), NONE, SD, NULL, 0, 0, 0, NULL },
+	{ "http-cert", 0, K_STRING, F(http_cert), NONE, SD, NULL, 0, 0, 0,
+	    NULL },
+	{ "http-credentials", 0, K_STRING, F(http_credentials), NONE, SD,
+	    NULL, 0, 0, 0, NULL },
+	{ "http-insecure", 0, K_BOOL, F(http_insecure), NONE, SD, NULL, 0, 0,
+	    0, NULL },
+	{ "http-key", 0, K_STRING, F(http_key), NONE, SD, NULL, 0, 0, 0,
+	    NULL },
+	{ "http-max-connections", 0, K_LONG, F(http_max_connections), NONE,
+	    SD, NULL, 0, 1, 100000, "a count (1-100000)" },
 	{ "insecure", 0, K_BOOL, F(insecure), NONE, ALL, NULL, 0, 0, 0, NULL },
 	{ "interval", 0, K_DOUBLE, F(interval), NONE, DEV, NULL, 0, 0, 0,
 	    "a number of seconds > 0" },
@@ -106,6 +126,8 @@ static const struct option_def options[] = {
 	    LONG_MAX, "a size in bytes >= 1" },
 	{ "mqtt", 0, K_MQTT, F(mqtt_version), NONE, ALL, NULL, 0, 0, 0,
 	    "an MQTT version (3.1.1 or 5)" },
+	{ "page-size", 0, K_LONG, F(page_size), NONE, CTL, NULL, 0, 1, 100,
+	    "a page size (1-100)" },
 	{ "password", 'P', K_PASSWORD, F(password), NONE, ALL,
 	    "SHADOW_PASSWORD", 0, 0, 0, NULL },
 	{ "password-file", 0, K_PASSWORD_FILE, F(password_file), NONE, ALL,
@@ -118,10 +140,15 @@ static const struct option_def options[] = {
 	{ "rate-limit", 0, K_LONG, F(rate_limit), NONE, SD, NULL, 0, 0,
 	    LONG_MAX, "a number >= 0" },
 	{ "raw", 'r', K_BOOL, F(raw), NONE, CTL, NULL, 0, 0, 0, NULL },
+	{ "region", 0, K_STRING, F(region), NONE, CTL, NULL, 0, 0, 0, NULL },
 	{ "reported", 0, K_BOOL, F(reported), NONE, CTL, NULL, 0, 0, 0, NULL },
 	{ "shadow", 'n', K_NAME_SHADOW, F(shadow), NONE, CD, "SHADOW_NAME", 0,
 	    0, 0, NULL },
 	{ "state", 0, K_LIST, F(state), NONE, DEV, NULL, 0, 0, 0, NULL },
+	{ "state-dir", 0, K_STRING, F(state_dir), NONE, DEV, NULL, 0, 0, 0,
+	    NULL },
+	{ "telemetry-exec", 0, K_STRING, F(telemetry_exec), NONE, DEV, NULL,
+	    0, 0, 0, NULL },
 	{ "telemetry-prefix", 0, K_STRING, F(telemetry_prefix), NONE, DEV, NULL,
 	    0, 0, 0, NULL },
 	{ "thing", 't', K_NAME_THING, F(thing), NONE, CD, "SHADOW_THING", 0, 0,
@@ -1100,6 +1127,10 @@ defaults_set(struct shadow_config *cfg, enum prog prog)
 	cfg->interval = 5;
 	cfg->connect_rate = 200;
 	cfg->max_doc_size = 8192;
+	cfg->http_max_connections = 256;
+	cfg->dedupe_window = 600;
+	cfg->exec_timeout = 30;
+	cfg->exec_jobs = 4;
 	if (set_string(&cfg->endpoint, "localhost") == -1 ||
 	    set_string(&cfg->telemetry_prefix, "data") == -1)
 		return -1;

@@ -71,6 +71,11 @@ struct shadow_config {
 	int64_t expect_version;
 	char *file;            /* -f FILE for update */
 	long count;            /* watch --count N / shadowdev --count N (0 = unset) */
+	long page_size;        /* list --page-size N (0 = the service's default) */
+
+	/* shadowctl over HTTPS (the IoT Data Plane API) */
+	char *aws_profile;     /* --aws-profile, else AWS_PROFILE, else "default" */
+	char *region;          /* --region, else AWS_REGION, ..., else from the host */
 
 	/* shadowdev */
 	char **state;          /* --state KEY=VALUE, repeatable; default MOTOR=OFF */
@@ -82,12 +87,23 @@ struct shadow_config {
 	bool json;             /* --json */
 	char *things_from;
 	double connect_rate;   /* connects per second for a fleet; default 200 */
+	char *exec;            /* --exec CMD: apply deltas by running CMD */
+	double exec_timeout;   /* default 30 */
+	char *telemetry_exec;  /* --telemetry-exec CMD */
+	char *state_dir;       /* --state-dir DIR */
+	long exec_jobs;        /* fleet: commands at once; default 4 */
 
 	/* shadowd */
 	char *data_dir;        /* default $XDG_STATE_HOME/shadowd or ~/.local/state/shadowd */
 	long rate_limit;       /* 0 = off */
 	long max_doc_size;     /* default 8192 */
 	long forget_deleted;   /* seconds, 0 = never */
+	long dedupe_window;    /* seconds, default 600, 0 = off */
+	char *http;            /* --http [ADDR:]PORT, NULL = no HTTP face */
+	char *http_credentials;
+	char *http_cert, *http_key;
+	bool http_insecure;
+	long http_max_connections; /* default 256 */
 
 	/* positional arguments in order (command and its arguments) */
 	char **args;
