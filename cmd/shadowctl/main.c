@@ -2,6 +2,7 @@
  * shadowctl - get, set, unset, update, delete and watch one Device Shadow.
  */
 #include "ctl.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -206,55 +207,41 @@ print_answer(const struct shadow_config *cfg, json_object *doc,
 }
 
 static enum ctl_status
-token_request(struct session *s)
-{
-	json_object *req;
-	enum ctl_status st;
-	const char *text;
-
-	if ((req = session_token_doc(s->token)) == NULL)
-		return CTL_USAGE;
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	st = session_request(s, text, strlen(text));
-	json_object_put(req);
-	return st;
-}
-
-static enum ctl_status
 cmd_get(const struct shadow_config *cfg)
 {
-	struct session s;
+	struct transport t;
 	enum ctl_status st;
-	json_object *v;
+	json_object *doc = NULL, *v;
 	char err[CTL_ERRLEN];
 
-	session_init(&s, cfg, SHADOW_MSG_GET);
-	if ((st = session_open(&s, false)) == CTL_OK &&
-	    (st = token_request(&s)) == CTL_OK) {
-		json_object_object_del(s.answer, "clientToken");
-		v = s.answer;
-		if (cfg->nargs > 1 && assign_lookup(s.answer, cfg->args[1], &v,
+	if ((st = transport_open(&t, cfg, SHADOW_MSG_GET, false)) == CTL_OK &&
+	    (st = t.ops->get(&t, &doc)) == CTL_OK) {
+		json_object_object_del(doc, "clientToken");
+		v = doc;
+		if (cfg->nargs > 1 && assign_lookup(doc, cfg->args[1], &v,
 		    err, sizeof(err)) == -1) {
 			log_error("%s", err);
 			st = CTL_REJECTED;
 		} else
 			st = print_value(cfg, v);
 	}
-	session_close(&s);
+	json_object_put(doc);
+	transport_close(&t);
 	return st;
 }
 
 static enum ctl_status
 cmd_delete(const struct shadow_config *cfg)
 {
-	struct session s;
+	struct transport t;
 	enum ctl_status st;
+	json_object *answer = NULL;
 
-	session_init(&s, cfg, SHADOW_MSG_DELETE);
-	if ((st = session_open(&s, false)) == CTL_OK &&
-	    (st = token_request(&s)) == CTL_OK)
-		st = print_answer(cfg, s.answer, true);
-	session_close(&s);
+	if ((st = transport_open(&t, cfg, SHADOW_MSG_DELETE, false)) ==
+	    CTL_OK && (st = t.ops->delete(&t, &answer)) == CTL_OK)
+		st = print_answer(cfg, answer, true);
+	json_object_put(answer);
+	transport_close(&t);
 	return st;
 }
 
@@ -295,18 +282,27 @@ update_validate(const char *text, size_t len, struct doc_request *req)
 	return CTL_OK;
 }
 
-static json_object *
-wait_expect(json_object *state)
+/*
+ * The request's clientToken into token: the user's, or a fresh one of ours
+ * added to the request (true: it is ours, keep it out of the output).
+ * A clientToken that is no string is left for update_validate to refuse.
+ */
+static bool
+request_token(json_object *request, char token[DOC_MAX_TOKEN + 1])
 {
-	json_object *d = NULL;
+	json_object *tok;
 
-	if (state == NULL || !json_object_object_get_ex(state, "desired", &d) ||
-	    !json_object_is_type(d, json_type_object)) {
-		log_error("--wait needs desired state in the update: it waits "
-		    "until reported holds it");
-		return NULL;
+	token[0] = '\0';
+	if (json_object_object_get_ex(request, "clientToken", &tok)) {
+		if (json_object_is_type(tok, json_type_string))
+			snprintf(token, DOC_MAX_TOKEN + 1, "%s",
+			    json_object_get_string(tok));
+		return false;
 	}
-	return d;
+	transport_token(token);
+	json_object_object_add(request, "clientToken",
+	    json_object_new_string(token));
+	return true;
 }
 
 /*
@@ -316,22 +312,16 @@ wait_expect(json_object *state)
 static enum ctl_status
 update_run(const struct shadow_config *cfg, json_object *request)
 {
-	struct session s;
+	struct transport t = { 0 };
 	struct doc_request req;
 	struct wait_state w = { .snap_version = -1 };
-	bool own_token = false;
+	char token[DOC_MAX_TOKEN + 1];
+	bool own_token;
 	enum ctl_status st;
 	const char *text;
-	json_object *tok;
+	json_object *answer = NULL;
 
-	session_init(&s, cfg, SHADOW_MSG_UPDATE);
-	if (!json_object_object_get_ex(request, "clientToken", &tok)) {
-		own_token = true;
-		json_object_object_add(request, "clientToken",
-		    json_object_new_string(s.token));
-	} else if (json_object_is_type(tok, json_type_string))
-		snprintf(s.token, sizeof(s.token), "%s",
-		    json_object_get_string(tok));
+	own_token = request_token(request, token);
 	if (cfg->has_expect_version)
 		json_object_object_add(request, "version",
 		    json_object_new_int64(cfg->expect_version));
@@ -341,16 +331,18 @@ update_run(const struct shadow_config *cfg, json_object *request)
 		json_object_put(request);
 		return st;
 	}
-	if (cfg->wait && (w.expect = wait_expect(req.state)) == NULL)
-		st = CTL_USAGE;
-	if (st == CTL_OK && (st = session_open(&s, cfg->wait)) == CTL_OK &&
-	    (st = session_request(&s, text, strlen(text))) == CTL_OK) {
-		st = print_answer(cfg, s.answer, own_token);
+	if (cfg->wait)
+		st = wait_init(&w, req.state);
+	if (st == CTL_OK && (st = transport_open(&t, cfg, SHADOW_MSG_UPDATE,
+	    cfg->wait)) == CTL_OK && (st = t.ops->update(&t, text,
+	    strlen(text), token, &answer)) == CTL_OK) {
+		st = print_answer(cfg, answer, own_token);
 		if (st == CTL_OK && cfg->wait)
-			st = session_wait(&s, &w);
+			st = wait_until(&t, &w, answer);
 	}
-	session_close(&s);
-	json_object_put(w.reported);
+	transport_close(&t);
+	json_object_put(answer);
+	wait_free(&w);
 	doc_request_free(&req);
 	json_object_put(request);
 	return st;

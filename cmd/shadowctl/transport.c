@@ -1,0 +1,63 @@
+#include "transport.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+
+bool
+transport_is_url(const char *endpoint)
+{
+	return endpoint != NULL && (strncmp(endpoint, "http://", 7) == 0 ||
+	    strncmp(endpoint, "https://", 8) == 0);
+}
+
+enum ctl_status
+transport_open(struct transport *t, const struct shadow_config *cfg,
+    enum shadow_msg op, bool with_wait)
+{
+	memset(t, 0, sizeof(*t));
+	t->cfg = cfg;
+	t->ops = &transport_mqtt;
+	t->deadline = conn_now_ms() + (long long)(cfg->timeout * 1000.0);
+	return t->ops->open(t, op, with_wait);
+}
+
+void
+transport_close(struct transport *t)
+{
+	if (t->ops != NULL)
+		t->ops->close(t);
+	t->impl = NULL;
+}
+
+/* 24 random [a-z0-9]: unique per request, far below the 64-byte limit. */
+void
+transport_token(char token[DOC_MAX_TOKEN + 1])
+{
+	if (config_random_chars(token, 24) == -1)
+		/* getrandom does not fail for 24 bytes; stay unique anyway. */
+		snprintf(token, DOC_MAX_TOKEN + 1, "shadowctl-%ld-%lld",
+		    (long)getpid(), conn_now_ms());
+}
+
+int
+transport_left_ms(const struct transport *t)
+{
+	long long left = t->deadline - conn_now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > 1000000000 ? 1000000000 : (int)left;
+}
+
+void
+transport_report_rejected(const char *op, const char *code,
+    const char *message)
+{
+	log_error("%s rejected: %s %s", op,
+	    code != NULL ? code : "(no code)",
+	    message != NULL ? message : "(no message)");
+}
