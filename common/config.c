@@ -1083,6 +1083,14 @@ data_dir_default(struct shadow_config *cfg)
 	return 0;
 }
 
+static bool
+endpoint_is_url(const struct shadow_config *cfg)
+{
+	return cfg->prog == PROG_SHADOWCTL &&
+	    (strncmp(cfg->endpoint, "http://", 7) == 0 ||
+	    strncmp(cfg->endpoint, "https://", 8) == 0);
+}
+
 static enum config_status
 derive(struct shadow_config *cfg)
 {
@@ -1095,7 +1103,8 @@ derive(struct shadow_config *cfg)
 	if (cfg->tls == -1)
 		cfg->tls = cfg->ca != NULL || cfg->cert != NULL ||
 		    cfg->key != NULL;
-	if (cfg->port == 0)
+	/* A URL endpoint (shadowctl's HTTP transport) carries its port. */
+	if (cfg->port == 0 && !endpoint_is_url(cfg))
 		cfg->port = cfg->tls ? 8883 : 1883;
 	if (cfg->alpn == NULL && cfg->tls) {
 		alpn = tls_alpn_default(cfg->port, cfg->cert != NULL,

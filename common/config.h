@@ -39,7 +39,8 @@ struct shadow_config {
 
 	/* connection, all programs */
 	char *endpoint;        /* default "localhost" */
-	int port;              /* resolved: explicit, else 8883 with TLS, else 1883 */
+	int port;              /* resolved: explicit, else 8883 with TLS, else 1883;
+	                          shadowctl with a URL endpoint: explicit, else 0 */
 	char *ca, *cert, *key; /* resolved: explicit, else from certs dir */
 	char *certs;
 	int tls;               /* resolved: 0 off, 1 on (auto = on when ca/cert/key) */

@@ -56,24 +56,6 @@ token_is(json_object *doc, const char *token)
 	    strcmp(json_object_get_string(t), token) == 0;
 }
 
-static json_object *
-payload_parse(const void *payload, size_t len)
-{
-	json_tokener *tok;
-	json_object *doc;
-
-	if (len == 0 || len > DOC_MAX_PAYLOAD ||
-	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
-		return NULL;
-	doc = json_tokener_parse_ex(tok, payload, (int)len);
-	json_tokener_free(tok);
-	if (doc != NULL && !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
-		return NULL;
-	}
-	return doc;
-}
-
 static void
 note_answer(struct mqtt *m, json_object *doc, bool rejected)
 {
@@ -106,7 +88,7 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 	json_object *doc;
 
 	if (shadow_topic_match(topic, strlen(topic), &t) != TOPIC_OK ||
-	    (doc = payload_parse(payload, len)) == NULL)
+	    (doc = transport_parse_object(payload, len)) == NULL)
 		return;
 	if (t.msg == shadow_msg_accepted(m->op))
 		note_answer(m, doc, false);

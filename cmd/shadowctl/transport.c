@@ -20,7 +20,8 @@ transport_open(struct transport *t, const struct shadow_config *cfg,
 {
 	memset(t, 0, sizeof(*t));
 	t->cfg = cfg;
-	t->ops = &transport_mqtt;
+	t->ops = transport_is_url(cfg->endpoint) ? &transport_http :
+	    &transport_mqtt;
 	t->deadline = conn_now_ms() + (long long)(cfg->timeout * 1000.0);
 	return t->ops->open(t, op, with_wait);
 }
@@ -60,4 +61,22 @@ transport_report_rejected(const char *op, const char *code,
 	log_error("%s rejected: %s %s", op,
 	    code != NULL ? code : "(no code)",
 	    message != NULL ? message : "(no message)");
+}
+
+json_object *
+transport_parse_object(const void *text, size_t len)
+{
+	json_tokener *tok;
+	json_object *doc;
+
+	if (text == NULL || len == 0 || len > DOC_MAX_PAYLOAD ||
+	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
+		return NULL;
+	doc = json_tokener_parse_ex(tok, text, (int)len);
+	json_tokener_free(tok);
+	if (doc != NULL && !json_object_is_type(doc, json_type_object)) {
+		json_object_put(doc);
+		return NULL;
+	}
+	return doc;
 }

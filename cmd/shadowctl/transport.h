@@ -16,6 +16,7 @@
  *   transport_left_ms    milliseconds until --timeout runs out
  *   transport_report_rejected   "OP rejected: CODE MESSAGE" on stderr
  *   transport_is_url     whether an endpoint names the HTTP transport
+ *   transport_parse_object   an answer's JSON object, or NULL
  * and, through t->ops:
  *   get, update, delete  one request and its accepted document
  *   list                 one page of named shadows (HTTP only)
@@ -57,7 +58,8 @@ struct transport {
 	void *impl;                     /* the transport's own state */
 };
 
-extern const struct transport_ops transport_mqtt;
+extern const struct transport_ops transport_mqtt;     /* mqtt.c */
+extern const struct transport_ops transport_http;     /* http.c */
 
 enum ctl_status transport_open(struct transport *t,
     const struct shadow_config *cfg, enum shadow_msg op, bool with_wait);
@@ -67,5 +69,6 @@ int transport_left_ms(const struct transport *t);
 void transport_report_rejected(const char *op, const char *code,
     const char *message);
 bool transport_is_url(const char *endpoint);
+json_object *transport_parse_object(const void *text, size_t len);
 
 #endif
