@@ -75,8 +75,8 @@ struct shadow_config {
 	long page_size;        /* list --page-size N (0 = the service's default) */
 
 	/* shadowctl over HTTPS (the IoT Data Plane API) */
-	char *aws_profile;     /* --aws-profile, else AWS_PROFILE, else "default" */
-	char *region;          /* --region, else AWS_REGION, ..., else from the host */
+	char *aws_profile;     /* --aws-profile, AWS_PROFILE, aws-profile =; NULL: "default" */
+	char *region;          /* --region, AWS_REGION, region =; NULL: look further */
 
 	/* shadowdev */
 	char **state;          /* --state KEY=VALUE, repeatable; default MOTOR=OFF */
