@@ -1,0 +1,44 @@
+# Helpers for the suites of shadowctl's HTTP transport (load after
+# ../helpers/common and ../helpers/shadowctl).
+#
+#   http_stack_start [SHADOWD ARGS...]   broker, and shadowd serving MQTT and
+#                                        its HTTP face on $HTTP_PORT
+#   hctl ARGS...          shadowctl over HTTP (-e $HTTP_URL); like ctl
+#   mctl ARGS...          shadowctl over MQTT; like ctl
+#   no_timestamps         stdin to stdout with every "timestamp": N as 0
+#   aws_env_clear         no AWS_* variable and an empty HOME/.aws
+
+# http_stack_start [ARGS...]: $HTTP_URL is http://127.0.0.1:PORT, or
+# https://... when ARGS hold --http-cert.
+http_stack_start() {
+	local scheme=http
+	stack_setup
+	broker_start || return 1
+	HTTP_PORT=$(free_port)
+	case " $* " in *" --http-cert "*) scheme=https ;; esac
+	export HTTP_PORT HTTP_URL=$scheme://127.0.0.1:$HTTP_PORT
+	shadowd_start --http "127.0.0.1:$HTTP_PORT" "$@" || return 1
+	wait_port "$HTTP_PORT"
+}
+
+hctl() {
+	run --separate-stderr env -u SHADOW_PORT "$CTL" -e "$HTTP_URL" "$@"
+}
+
+mctl() {
+	run --separate-stderr "$CTL" "$@"
+}
+
+no_timestamps() {
+	sed -E 's/"timestamp": ?[0-9]+/"timestamp": 0/g'
+}
+
+# No credentials from the environment or the real home directory: each
+# test says where its credentials come from.
+aws_env_clear() {
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+	    AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION \
+	    AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
+	export HOME=$TD/home
+	mkdir -p "$HOME/.aws"
+}
