@@ -36,8 +36,11 @@ struct http {
 	char base[512];             /* "https://host[:port]", no trailing '/' */
 	char host[512];             /* the Host header: authority of the URL */
 	char path[512];             /* "/things/T%3A/shadow", encoded */
-	char query[128];            /* "name=S" encoded, or "" */
-	struct awscred cred;        /* found == false: unsigned requests */
+	char query[256];            /* "name=S" encoded, or "" */
+	bool sign;                  /* credentials found: SigV4 */
+	struct awscred cred;
+	struct awscred_region region;
+	char looked[CTL_ERRLEN];    /* without credentials: where we looked */
 	int poll_ms;                /* --wait: pause before the next poll */
 	bool polled;
 };
@@ -114,11 +117,73 @@ shadow_path(struct http *h)
 	return 0;
 }
 
+/* The host name of the Host header: without port and IPv6 brackets. */
+static void
+host_name(const char *authority, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (authority[0] == '[') {
+		n = strcspn(authority + 1, "]");
+		authority++;
+	} else
+		n = strcspn(authority, ":");
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, authority, n);
+	out[n] = '\0';
+}
+
+static enum ctl_status
+from_awscred(enum awscred_status st)
+{
+	switch (st) {
+	case AWSCRED_OK:
+	case AWSCRED_NONE:
+		return CTL_OK;
+	case AWSCRED_ERR_PROCESS:   /* expired or failing: not authorised */
+		return CTL_CONNECT;
+	default:
+		return CTL_USAGE;
+	}
+}
+
+/* Credentials (none: unsigned requests) and the region to sign for. */
+static enum ctl_status
+auth_load(struct http *h)
+{
+	const struct shadow_config *cfg = h->cfg;
+	char err[CTL_ERRLEN], host[sizeof(h->host)];
+	enum awscred_status st;
+
+	st = awscred_find(cfg->aws_profile, (long long)time(NULL), &h->cred,
+	    err, sizeof(err));
+	if (st == AWSCRED_NONE) {
+		snprintf(h->looked, sizeof(h->looked), "%s", err);
+		log_debug("%s: requests go unsigned", err);
+		return CTL_OK;
+	}
+	if (st != AWSCRED_OK) {
+		log_error("%s", err);
+		return from_awscred(st);
+	}
+	h->sign = true;
+	host_name(h->host, host, sizeof(host));
+	if ((st = awscred_region(cfg->region, cfg->aws_profile, host,
+	    &h->region, err, sizeof(err))) != AWSCRED_OK) {
+		log_error("%s", err);
+		return from_awscred(st);
+	}
+	log_debug("signing with access key id %s from %s, region %s (%s)",
+	    h->cred.access_key_id, h->cred.source, h->region.name,
+	    h->region.source);
+	return CTL_OK;
+}
+
 static enum ctl_status
 http_open(struct transport *t, enum shadow_msg op, bool with_wait)
 {
 	const struct shadow_config *cfg = t->cfg;
-	char err[CTL_ERRLEN];
 	struct http *h;
 
 	(void)op;
@@ -135,18 +200,7 @@ http_open(struct transport *t, enum shadow_msg op, bool with_wait)
 	/* A client certificate authenticates over HTTPS instead of SigV4. */
 	if (cfg->cert != NULL)
 		return CTL_OK;
-	if (awscred_load(&h->cred, cfg->aws_profile, cfg->region, h->host,
-	    err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		return CTL_USAGE;
-	}
-	if (h->cred.found)
-		log_debug("signing with access key id %s from %s, region %s",
-		    h->cred.access_key_id, h->cred.origin, h->cred.region);
-	else
-		log_debug("no AWS credentials (looked in %s): requests go "
-		    "unsigned", h->cred.looked);
-	return CTL_OK;
+	return auth_load(h);
 }
 
 static void
@@ -183,7 +237,7 @@ headers_build(struct http *h, const char *method, const char *path,
 
 	snprintf(hd->host, sizeof(hd->host), "Host: %s", h->host);
 	hd->lines[hd->n++] = hd->host;
-	if (!h->cred.found)
+	if (!h->sign)
 		return 0;
 	amz_date_now(amz_date);
 	sh[n++] = (struct sigv4_header){ "host", h->host };
@@ -197,7 +251,7 @@ headers_build(struct http *h, const char *method, const char *path,
 	    .nheaders = n, .payload_hash = hash };
 	cred = (struct sigv4_credentials){ h->cred.access_key_id,
 	    h->cred.secret_access_key, h->cred.session_token };
-	if (sigv4_sign(&req, &cred, h->cred.region, SIGV4_SERVICE, amz_date,
+	if (sigv4_sign(&req, &cred, h->region.name, SIGV4_SERVICE, amz_date,
 	    auth, sizeof(auth)) == -1) {
 		log_error("can't sign the request: the signature does not fit");
 		return -1;
@@ -209,7 +263,7 @@ headers_build(struct http *h, const char *method, const char *path,
 		    "X-Amz-Security-Token: %s", h->cred.session_token) >=
 		    sizeof(hd->token)) {
 			log_error("the session token from %s is too long",
-			    h->cred.origin);
+			    h->cred.source);
 			return -1;
 		}
 		hd->lines[hd->n++] = hd->token;
@@ -252,14 +306,15 @@ report_denied(const struct http *h, const char *what,
 {
 	const char *msg = body_message(body);
 
-	if (h->cred.found)
+	if (h->sign)
 		log_error("%s: not authorised: %ld %s%s%s; signed with access "
-		    "key id %s from %s (region %s): check that the secret "
-		    "belongs to this key and that its policy allows the "
+		    "key id %s from %s (region %s from %s): check that the "
+		    "secret belongs to this key and that its policy allows the "
 		    "iot:*ThingShadow actions", what, r->status,
 		    r->error_type != NULL ? r->error_type : "",
 		    msg != NULL ? ": " : "", msg != NULL ? msg : "",
-		    h->cred.access_key_id, h->cred.origin, h->cred.region);
+		    h->cred.access_key_id, h->cred.source, h->region.name,
+		    h->region.source);
 	else if (h->cfg->cert != NULL)
 		log_error("%s: not authorised: %ld %s%s%s; the client "
 		    "certificate %s was not accepted", what, r->status,
@@ -268,10 +323,10 @@ report_denied(const struct http *h, const char *what,
 		    h->cfg->cert);
 	else
 		log_error("%s: not authorised: %ld %s%s%s; the request went "
-		    "unsigned: no AWS credentials found (looked in %s)", what,
-		    r->status, r->error_type != NULL ? r->error_type : "",
+		    "unsigned: %s", what, r->status,
+		    r->error_type != NULL ? r->error_type : "",
 		    msg != NULL ? ": " : "", msg != NULL ? msg : "",
-		    h->cred.looked);
+		    h->looked);
 }
 
 /*
@@ -439,6 +494,7 @@ http_close(struct transport *t)
 	if (h == NULL)
 		return;
 	awscred_free(&h->cred);
+	awscred_region_free(&h->region);
 	free(h);
 }
 
