@@ -428,7 +428,7 @@ static enum ctl_status
 http_list(struct transport *t, const char *next_token, json_object **page)
 {
 	struct http *h = t->impl;
-	char thing[3 * SHADOW_THING_MAX + 1], path[600], query[1200];
+	char thing[3 * SHADOW_THING_MAX + 1], path[600], query[1200] = "";
 	char tok[1000] = "";
 	int n = 0;
 

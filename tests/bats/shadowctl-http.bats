@@ -253,3 +253,21 @@ gamma'
 	assert_success
 	assert_output --partial libcurl.so.4
 }
+
+@test "the README's HTTPS commands work against shadowd --http" {
+	local l seen=0
+	printf '[prod]\naws_access_key_id = AKIDREADME0000000001\naws_secret_access_key = readme\n' \
+	    >"$HOME/.aws/credentials"
+	mctl -t demo-motor set --reported MOTOR=OFF
+	dev_start readme-dev -t demo-motor --interval 60
+	while IFS= read -r l; do
+		seen=$((seen + 1))
+		l=${l//"-e https://abc123-ats.iot.eu-west-1.amazonaws.com"/-e $HTTP_URL}
+		run --separate-stderr env -u SHADOW_PORT PATH="$BIN:$PATH" bash -c "$l --timeout 20"
+		assert_success
+	done < <(awk '/^ *```sh$/ { on = 1; next } /^ *```/ { on = 0 }
+	    on && /shadowctl .*-e https:/ { sub(/^ +/, ""); print }' "$TOP/README.md")
+	[ "$seen" -eq 3 ]
+	hctl -t demo-motor get state.reported.MOTOR -r
+	assert_output "ON"
+}
