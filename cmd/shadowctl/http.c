@@ -43,6 +43,7 @@ struct http {
 	char looked[CTL_ERRLEN];    /* without credentials: where we looked */
 	int poll_ms;                /* --wait: pause before the next poll */
 	bool polled;
+	bool polling;               /* a timeout is wait_until's to report */
 };
 
 /* Percent-encode all but the unreserved characters of RFC 3986. */
@@ -367,8 +368,9 @@ call(struct transport *t, const char *what, const char *method,
 	log_debug("%s %s", method, url);
 	hst = httpc_perform(&req, &resp, err, sizeof(err));
 	if (hst == HTTPC_ERR_TIMEOUT) {
-		log_error("%s: no answer from %s within %g s", what, h->base,
-		    h->cfg->timeout);
+		if (!h->polling)
+			log_error("%s: no answer from %s within %g s", what,
+			    h->base, h->cfg->timeout);
 		return CTL_TIMEOUT;
 	}
 	if (hst != HTTPC_OK) {
@@ -476,8 +478,10 @@ http_wait_poll(struct transport *t, struct wait_state *w)
 		    h->poll_ms * 2;
 	}
 	h->polled = true;
-	if ((st = call(t, "--wait: get", "GET", h->path, h->query, NULL, 0,
-	    &doc)) != CTL_OK)
+	h->polling = true;
+	st = call(t, "--wait: get", "GET", h->path, h->query, NULL, 0, &doc);
+	h->polling = false;
+	if (st != CTL_OK)
 		return st;
 	if (json_object_object_get_ex(doc, "state", &state) &&
 	    json_object_object_get_ex(doc, "version", &version))

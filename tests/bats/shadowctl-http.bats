@@ -159,12 +159,15 @@ gamma'
 	# Add shadows while a paged list runs: the names there before are all
 	# listed, once each and in order; a new one may or may not be.
 	( for i in 02 04 06 08 10 12 14; do
-		"$CTL" -e "$HTTP_URL" -t "$T" -n "s$i" set v=1 >/dev/null 2>&1
+		env -u SHADOW_PORT "$CTL" -e "$HTTP_URL" -t "$T" -n "s$i" set v=1 \
+		    >/dev/null 2>>"$TD/add.err" || echo "s$i: exit $?" >>"$TD/add.err"
 	done; touch "$TD/added" ) &
 	track_pid $!
 	env -u SHADOW_PORT "$CTL" -e "$HTTP_URL" -t "$T" -r list --page-size 2 \
 	    >"$TD/list.out"
 	poll_until 30 test -e "$TD/added"
+	run cat "$TD/add.err"
+	assert_output ""
 	run sort -c "$TD/list.out"
 	assert_success
 	run sort -u "$TD/list.out"
@@ -237,9 +240,11 @@ gamma'
 
 @test "set --wait over HTTP times out with exit 4 and says what differs" {
 	hctl set --reported MOTOR=OFF
-	hctl set MOTOR=ON --wait --timeout 1
+	hctl set MOTOR=ON --wait --timeout 3
 	assert_failure 4
 	[[ $stderr == *"timed out"*"MOTOR"*'"ON"'*'"OFF"'* ]]
+	# One message, not one per layer.
+	assert_equal "$(echo "$stderr" | wc -l)" 1
 }
 
 @test "the MQTT transport never loads libcurl; the HTTP transport does" {
