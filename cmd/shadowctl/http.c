@@ -306,28 +306,35 @@ report_denied(const struct http *h, const char *what,
     const struct httpc_response *r, json_object *body)
 {
 	const char *msg = body_message(body);
+	char why[CTL_ERRLEN];
 
+	snprintf(why, sizeof(why), "%s: not authorised: %ld%s%s%s%s%s", what,
+	    r->status, r->error_type != NULL ? " " : "",
+	    r->error_type != NULL ? r->error_type : "",
+	    msg != NULL ? " (" : "", msg != NULL ? msg : "",
+	    msg != NULL ? ")" : "");
 	if (h->sign)
-		log_error("%s: not authorised: %ld %s%s%s; signed with access "
-		    "key id %s from %s (region %s from %s): check that the "
-		    "secret belongs to this key and that its policy allows the "
-		    "iot:*ThingShadow actions", what, r->status,
-		    r->error_type != NULL ? r->error_type : "",
-		    msg != NULL ? ": " : "", msg != NULL ? msg : "",
+		log_error("%s; signed with access key id %s from %s, region %s "
+		    "from %s: check that the secret belongs to this key and "
+		    "that its policy allows the iot:*ThingShadow actions", why,
 		    h->cred.access_key_id, h->cred.source, h->region.name,
 		    h->region.source);
 	else if (h->cfg->cert != NULL)
-		log_error("%s: not authorised: %ld %s%s%s; the client "
-		    "certificate %s was not accepted", what, r->status,
-		    r->error_type != NULL ? r->error_type : "",
-		    msg != NULL ? ": " : "", msg != NULL ? msg : "",
+		log_error("%s; the client certificate %s was not accepted", why,
 		    h->cfg->cert);
 	else
-		log_error("%s: not authorised: %ld %s%s%s; the request went "
-		    "unsigned: %s", what, r->status,
-		    r->error_type != NULL ? r->error_type : "",
-		    msg != NULL ? ": " : "", msg != NULL ? msg : "",
-		    h->looked);
+		log_error("%s; the request went unsigned: %s", why, h->looked);
+}
+
+/* A certificate the system's CAs do not know: say how to trust it. */
+static void
+report_failed(const struct http *h, const char *what, const char *err)
+{
+	bool cert = strstr(err, "certificate") != NULL;
+
+	log_error("%s: %s%s", what, err, cert && h->cfg->ca == NULL ?
+	    " (give --ca FILE with the CA that signs the server's "
+	    "certificate)" : "");
 }
 
 /*
@@ -374,7 +381,7 @@ call(struct transport *t, const char *what, const char *method,
 		return CTL_TIMEOUT;
 	}
 	if (hst != HTTPC_OK) {
-		log_error("%s: %s", what, err);
+		report_failed(h, what, err);
 		return from_httpc(hst);
 	}
 	log_debug("%s %s: %ld", method, url, resp.status);

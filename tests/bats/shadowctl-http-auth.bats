@@ -4,13 +4,13 @@
 # credentials, their precedence, and errors a user can act on.
 
 load ../helpers/common
-load ../helpers/certs
 load ../helpers/shadowctl
 load ../helpers/http
 
 setup_file() {
 	stack_setup
-	certs_make
+	certs_make                      # the CA and certificates in $TD/certs
+	CERTS=$TD/certs
 	(umask 077 && cat >"$TD/keys" <<EOF
 # access key id, secret
 AKIDENV0000000000001 env-secret

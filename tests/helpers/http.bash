@@ -6,7 +6,7 @@
 #   hctl ARGS...          shadowctl over HTTP (-e $HTTP_URL); like ctl
 #   mctl ARGS...          shadowctl over MQTT; like ctl
 #   no_timestamps         stdin to stdout with every "timestamp": N as 0
-#   aws_env_clear         no AWS_* variable and an empty HOME/.aws
+#   aws_env_clear         no AWS_* variable and an empty HOME/.aws of the test
 
 # http_stack_start [ARGS...]: $HTTP_URL is http://127.0.0.1:PORT, or
 # https://... when ARGS hold --http-cert.
@@ -39,6 +39,6 @@ aws_env_clear() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
 	    AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION \
 	    AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
-	export HOME=$TD/home
+	export HOME=$BATS_TEST_TMPDIR/home
 	mkdir -p "$HOME/.aws"
 }
