@@ -10,16 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
 
 #include "config.h"
 #include "conn.h"
-#include "doc.h"
 #include "log.h"
 #include "rate.h"
+#include "request.h"
 #include "store.h"
 #include "tls.h"
 #include "topic.h"
@@ -33,32 +32,12 @@
 #define NFILTERS 6
 #define SENT_SLOTS 64
 
-struct answer {
-	enum shadow_msg msg;
-	json_object *body;
-};
-
-/* One request of the batch and the answers it waits to publish. */
-struct request {
-	char thing[SHADOW_THING_MAX + 1];
-	char shadow[SHADOW_NAME_MAX + 1];
-	bool named;
-	enum shadow_msg op;
-	bool wrote;
-	char token[DOC_MAX_TOKEN + 1];
-	bool has_token;
-	int nanswers;
-	struct answer answers[3];
-};
-
 struct shadowd {
 	struct shadow_config *cfg;
 	struct conn *conn;
 	struct store *store;
 	struct rate *rate;
-	struct request *batch;
-	size_t nbatch;
-	size_t batch_cap;
+	struct requests *requests;
 	bool ready;
 	bool stopping;
 	char filters[NFILTERS][SHADOW_TOPIC_MAX];
@@ -155,250 +134,6 @@ signals_close(void)
 			close(signal_pipe[i]);
 }
 
-static int64_t
-now_seconds(void)
-{
-	return (int64_t)time(NULL);
-}
-
-static const char *
-shadow_arg(const struct request *r)
-{
-	return r->named ? r->shadow : NULL;
-}
-
-static void
-answer_add(struct request *r, enum shadow_msg msg, json_object *body)
-{
-	if (body == NULL || r->nanswers == 3) {
-		json_object_put(body);
-		log_error("out of memory answering %s", r->thing);
-		return;
-	}
-	r->answers[r->nanswers].msg = msg;
-	r->answers[r->nanswers].body = body;
-	r->nanswers++;
-}
-
-static void
-answers_clear(struct request *r)
-{
-	int i;
-
-	for (i = 0; i < r->nanswers; i++)
-		json_object_put(r->answers[i].body);
-	r->nanswers = 0;
-}
-
-static void
-log_request(const struct request *r, int code)
-{
-	log_debug("%s %s%s%s: %d", shadow_msg_name(r->op), r->thing,
-	    r->named ? "~" : "", r->named ? r->shadow : "", code);
-}
-
-static void
-answer_error(struct request *r, const struct doc_error *e)
-{
-	answer_add(r, shadow_msg_rejected(r->op), doc_error_json(e, now_seconds()));
-	log_request(r, e->code);
-}
-
-static void
-answer_internal_error(struct request *r)
-{
-	struct doc_error e;
-
-	answers_clear(r);
-	r->wrote = false;
-	doc_error_set(&e, 500, DOC_MSG_INTERNAL, r->has_token ? r->token :
-	    NULL);
-	answer_error(r, &e);
-}
-
-/* The writes of the batch so far are gone: answer each of them 500. */
-static void
-batch_fail_writes(struct shadowd *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->nbatch; i++)
-		if (d->batch[i].wrote)
-			answer_internal_error(&d->batch[i]);
-}
-
-static void
-store_failed(struct shadowd *d, struct request *r, const char *err)
-{
-	log_error("store: %s", err);
-	answer_internal_error(r);
-	if (!store_in_transaction(d->store))
-		batch_fail_writes(d);
-}
-
-static void
-token_keep(struct request *r, bool has, const char *token)
-{
-	r->has_token = has;
-	if (has)
-		snprintf(r->token, sizeof(r->token), "%s", token);
-}
-
-static int
-shadow_load(struct shadowd *d, struct request *r, struct doc_shadow *s)
-{
-	char err[512];
-
-	if (store_load(d->store, r->thing, shadow_arg(r), now_seconds(),
-	    d->cfg->forget_deleted, s, err, sizeof(err)) == 0)
-		return 0;
-	store_failed(d, r, err);
-	return -1;
-}
-
-static void
-answer_update(struct shadowd *d, struct request *r, struct doc_shadow *s,
-    const struct doc_request *rq)
-{
-	struct doc_update_result res;
-	struct doc_error e;
-	char err[512];
-
-	if (doc_apply_update(s, rq, now_seconds(), (size_t)d->cfg->max_doc_size,
-	    &res, &e) == -1) {
-		answer_error(r, &e);
-		return;
-	}
-	if (store_save(d->store, r->thing, shadow_arg(r), s, err,
-	    sizeof(err)) == -1) {
-		doc_update_result_free(&res);
-		store_failed(d, r, err);
-		return;
-	}
-	r->wrote = true;
-	answer_add(r, SHADOW_MSG_UPDATE_ACCEPTED, json_object_get(res.accepted));
-	if (res.delta != NULL)
-		answer_add(r, SHADOW_MSG_UPDATE_DELTA,
-		    json_object_get(res.delta));
-	answer_add(r, SHADOW_MSG_UPDATE_DOCUMENTS,
-	    json_object_get(res.documents));
-	doc_update_result_free(&res);
-	log_request(r, 200);
-}
-
-static void
-handle_update(struct shadowd *d, struct request *r, const void *payload,
-    size_t len)
-{
-	struct doc_request rq;
-	struct doc_shadow s;
-	struct doc_error e;
-
-	if (doc_parse_update(payload, len, &rq, &e) == -1) {
-		answer_error(r, &e);
-		return;
-	}
-	token_keep(r, rq.has_token, rq.token);
-	if (shadow_load(d, r, &s) == 0) {
-		answer_update(d, r, &s, &rq);
-		doc_shadow_free(&s);
-	}
-	doc_request_free(&rq);
-}
-
-static void
-answer_not_found(struct request *r)
-{
-	struct doc_error e;
-
-	doc_error_not_found(&e, r->thing, shadow_arg(r),
-	    r->has_token ? r->token : NULL);
-	answer_error(r, &e);
-}
-
-static void
-handle_get(struct shadowd *d, struct request *r)
-{
-	struct doc_shadow s;
-
-	if (shadow_load(d, r, &s) == -1)
-		return;
-	if (!s.exists) {
-		answer_not_found(r);
-	} else {
-		answer_add(r, SHADOW_MSG_GET_ACCEPTED, doc_get_accepted(&s,
-		    r->has_token ? r->token : NULL, now_seconds()));
-		log_request(r, 200);
-	}
-	doc_shadow_free(&s);
-}
-
-static void
-handle_delete(struct shadowd *d, struct request *r)
-{
-	struct doc_shadow s;
-	char err[512];
-
-	if (shadow_load(d, r, &s) == -1)
-		return;
-	if (!s.exists) {
-		answer_not_found(r);
-	} else if (store_mark_deleted(d->store, r->thing, shadow_arg(r),
-	    s.version, now_seconds(), err, sizeof(err)) == -1) {
-		store_failed(d, r, err);
-	} else {
-		r->wrote = true;
-		answer_add(r, SHADOW_MSG_DELETE_ACCEPTED,
-		    doc_delete_accepted(s.version,
-		    r->has_token ? r->token : NULL, now_seconds()));
-		log_request(r, 200);
-	}
-	doc_shadow_free(&s);
-}
-
-static bool
-rate_exceeded(struct shadowd *d, struct request *r, const void *payload,
-    size_t len)
-{
-	struct doc_error e;
-
-	if (d->rate == NULL ||
-	    rate_allow(d->rate, r->thing, conn_now_ms() / 1000))
-		return false;
-	r->has_token = doc_read_token(payload, len, r->token);
-	doc_error_set(&e, 429, DOC_MSG_RATE, r->has_token ? r->token : NULL);
-	answer_error(r, &e);
-	return true;
-}
-
-/* One mosquitto_loop call may deliver more than BATCH_MAX requests. */
-static struct request *
-batch_add(struct shadowd *d, const struct shadow_topic *t)
-{
-	struct request *r;
-	size_t cap;
-
-	if (d->nbatch == d->batch_cap) {
-		cap = d->batch_cap ? d->batch_cap * 2 : BATCH_MAX;
-		if ((r = reallocarray(d->batch, cap, sizeof(*r))) == NULL)
-			return NULL;
-		d->batch = r;
-		d->batch_cap = cap;
-	}
-	r = &d->batch[d->nbatch];
-	memset(r, 0, sizeof(*r));
-	memcpy(r->thing, t->thing, t->thing_len);
-	r->thing[t->thing_len] = '\0';
-	if (t->shadow != NULL) {
-		r->named = true;
-		memcpy(r->shadow, t->shadow, t->shadow_len);
-		r->shadow[t->shadow_len] = '\0';
-	}
-	r->op = t->msg;
-	d->nbatch++;
-	return r;
-}
-
 static bool
 request_topic(const char *topic, struct shadow_topic *t)
 {
@@ -418,80 +153,45 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 {
 	struct shadowd *d = ud;
 	struct shadow_topic t;
-	struct request *r;
-	char err[512];
+	char thing[SHADOW_THING_MAX + 1], shadow[SHADOW_NAME_MAX + 1];
 
 	if (!request_topic(topic, &t))
 		return;
-	if ((r = batch_add(d, &t)) == NULL) {
-		log_error("out of memory: no answer to %s", topic);
-		return;
+	memcpy(thing, t.thing, t.thing_len);
+	thing[t.thing_len] = '\0';
+	if (t.shadow != NULL) {
+		memcpy(shadow, t.shadow, t.shadow_len);
+		shadow[t.shadow_len] = '\0';
 	}
-	if (!store_in_transaction(d->store) &&
-	    store_begin(d->store, err, sizeof(err)) == -1) {
-		if (r->op != SHADOW_MSG_UPDATE)
-			r->has_token = doc_read_token(payload, len, r->token);
-		store_failed(d, r, err);
-		return;
-	}
-	if (rate_exceeded(d, r, payload, len))
-		return;
-	switch (r->op) {
-	case SHADOW_MSG_UPDATE:
-		handle_update(d, r, payload, len);
-		break;
-	case SHADOW_MSG_GET:
-		r->has_token = doc_read_token(payload, len, r->token);
-		handle_get(d, r);
-		break;
-	default:
-		r->has_token = doc_read_token(payload, len, r->token);
-		handle_delete(d, r);
-		break;
-	}
+	(void)requests_handle(d->requests, thing, t.shadow ? shadow : NULL,
+	    t.msg, payload, len, NULL);
 }
 
 static void
-publish_answers(struct shadowd *d, struct request *r)
+publish_answers(void *ud, struct request *r)
 {
-	char topic[SHADOW_TOPIC_MAX];
+	struct shadowd *d = ud;
+	struct request_answer *a;
 	struct sent *slot;
 	int i, mid;
 
 	for (i = 0; i < r->nanswers; i++) {
-		if (shadow_topic_build(topic, sizeof(topic), r->thing,
-		    shadow_arg(r), r->answers[i].msg, NULL) != TOPIC_OK) {
-			log_error("can't build the answer topic for %s",
-			    r->thing);
-			continue;
-		}
-		if (conn_publish_json(d->conn, topic, r->answers[i].body,
-		    SHADOWD_QOS, &mid) == -1) {
-			log_error("can't publish on %s", topic);
+		a = &r->answers[i];
+		if (conn_publish_json(d->conn, a->topic, a->body, SHADOWD_QOS,
+		    &mid) == -1) {
+			log_error("can't publish on %s", a->topic);
 			continue;
 		}
 		slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
 		slot->mid = mid;
-		snprintf(slot->topic, sizeof(slot->topic), "%s", topic);
+		snprintf(slot->topic, sizeof(slot->topic), "%s", a->topic);
 	}
-	answers_clear(r);
 }
 
 static void
 batch_finish(struct shadowd *d)
 {
-	char err[512];
-	size_t i;
-
-	if (store_in_transaction(d->store) &&
-	    store_commit(d->store, err, sizeof(err)) == -1) {
-		log_error("store: %s; answering the batch's writes 500", err);
-		store_rollback(d->store);
-		batch_fail_writes(d);
-	}
-	for (i = 0; i < d->nbatch; i++)
-		publish_answers(d, &d->batch[i]);
-	d->nbatch = 0;
+	requests_finish(d->requests, publish_answers, d);
 }
 
 static bool
@@ -524,10 +224,11 @@ serve(struct shadowd *d)
 		while (read(signal_pipe[0], &c, 1) == 1)
 			;
 		conn_loop(d->conn, 0);
-		while (d->nbatch > 0 && d->nbatch < BATCH_MAX &&
+		while (requests_pending(d->requests) > 0 &&
+		    requests_pending(d->requests) < BATCH_MAX &&
 		    socket_ready(d, 0))
 			conn_loop(d->conn, 0);
-		if (d->nbatch > 0)
+		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
 	}
 }
@@ -622,7 +323,7 @@ service_stop(struct shadowd *d)
 {
 	d->stopping = true;
 	if (d->conn != NULL) {
-		if (d->nbatch > 0)
+		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
 		if (conn_connected(d->conn) &&
 		    conn_flush(d->conn, FLUSH_TIMEOUT_MS) != CONN_OK)
@@ -662,6 +363,11 @@ service_run(struct shadowd *d)
 	}
 	if (d->cfg->rate_limit > 0 &&
 	    (d->rate = rate_new(d->cfg->rate_limit)) == NULL) {
+		log_error("out of memory");
+		store_close(d->store);
+		return 1;
+	}
+	if ((d->requests = requests_new(d->cfg, d->store, d->rate)) == NULL) {
 		log_error("out of memory");
 		store_close(d->store);
 		return 1;
@@ -718,8 +424,8 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.cfg = &cfg;
 	rc = service_run(&d);
+	requests_free(d.requests);
 	rate_free(d.rate);
-	free(d.batch);
 	signals_close();
 	config_free(&cfg);
 	return rc;

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "doc.h"
+#include "log.h"
 
 /* "SHDW": marks the file as ours, so a foreign database is never touched. */
 #define STORE_APP_ID 0x53484457
@@ -339,8 +340,7 @@ store_close(struct store *st)
 	for (i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
-		fprintf(stderr, "%s: close: %s\n", st->path,
-		    sqlite3_errmsg(st->db));
+		log_error("%s: close: %s", st->path, sqlite3_errmsg(st->db));
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
 	free(st->path);
@@ -422,7 +422,7 @@ store_rollback(struct store *st)
 		return;
 	if (store_step_done(st, STMT_ROLLBACK, err, sizeof(err),
 	    "can't roll back") == -1)
-		fprintf(stderr, "%s\n", err);
+		log_error("%s", err);
 }
 
 bool
