@@ -14,7 +14,8 @@
  *                    AWS hint when the broker hangs up right after CONNECT)
  *   conn_subscribe   subscribe and wait for SUBACK (refusal = not authorised)
  *   conn_subscribe_async  subscribe without waiting (from on_connect)
- *   conn_publish     publish (QoS 0/1), conn_publish_json for a json-c object
+ *   conn_publish     publish (QoS 0/1), conn_publish_json for a json-c object,
+ *                    conn_publish_retain with the retain flag
  *   conn_loop        run the network for up to timeout_ms; with reconnect on,
  *                    a lost connection is retried with exponential backoff
  *                    and jitter (1 s doubling to 30 s), calling on_disconnect
@@ -68,6 +69,8 @@ int conn_subscribe_async(struct conn *c, const char *const *filters, int n,
     int qos);
 int conn_publish(struct conn *c, const char *topic, const void *payload,
     size_t len, int qos, int *mid);
+int conn_publish_retain(struct conn *c, const char *topic,
+    const void *payload, size_t len, int qos, bool retain, int *mid);
 int conn_publish_json(struct conn *c, const char *topic, json_object *obj,
     int qos, int *mid);
 void conn_set_reconnect(struct conn *c, bool on);

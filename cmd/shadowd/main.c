@@ -10,16 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <mosquitto.h>
 
 #include "config.h"
 #include "conn.h"
-#include "doc.h"
+#include "dataplane.h"
+#include "http.h"
 #include "log.h"
 #include "rate.h"
+#include "request.h"
 #include "store.h"
 #include "tls.h"
 #include "topic.h"
@@ -32,33 +31,15 @@
 #define IDLE_WAKEUP_MS 1000
 #define NFILTERS 6
 #define SENT_SLOTS 64
-
-struct answer {
-	enum shadow_msg msg;
-	json_object *body;
-};
-
-/* One request of the batch and the answers it waits to publish. */
-struct request {
-	char thing[SHADOW_THING_MAX + 1];
-	char shadow[SHADOW_NAME_MAX + 1];
-	bool named;
-	enum shadow_msg op;
-	bool wrote;
-	char token[DOC_MAX_TOKEN + 1];
-	bool has_token;
-	int nanswers;
-	struct answer answers[3];
-};
+#define RETRY_POLL_MS 100
 
 struct shadowd {
 	struct shadow_config *cfg;
 	struct conn *conn;
 	struct store *store;
 	struct rate *rate;
-	struct request *batch;
-	size_t nbatch;
-	size_t batch_cap;
+	struct requests *requests;
+	struct dataplane *dp;             /* NULL without --http */
 	bool ready;
 	bool stopping;
 	char filters[NFILTERS][SHADOW_TOPIC_MAX];
@@ -155,250 +136,6 @@ signals_close(void)
 			close(signal_pipe[i]);
 }
 
-static int64_t
-now_seconds(void)
-{
-	return (int64_t)time(NULL);
-}
-
-static const char *
-shadow_arg(const struct request *r)
-{
-	return r->named ? r->shadow : NULL;
-}
-
-static void
-answer_add(struct request *r, enum shadow_msg msg, json_object *body)
-{
-	if (body == NULL || r->nanswers == 3) {
-		json_object_put(body);
-		log_error("out of memory answering %s", r->thing);
-		return;
-	}
-	r->answers[r->nanswers].msg = msg;
-	r->answers[r->nanswers].body = body;
-	r->nanswers++;
-}
-
-static void
-answers_clear(struct request *r)
-{
-	int i;
-
-	for (i = 0; i < r->nanswers; i++)
-		json_object_put(r->answers[i].body);
-	r->nanswers = 0;
-}
-
-static void
-log_request(const struct request *r, int code)
-{
-	log_debug("%s %s%s%s: %d", shadow_msg_name(r->op), r->thing,
-	    r->named ? "~" : "", r->named ? r->shadow : "", code);
-}
-
-static void
-answer_error(struct request *r, const struct doc_error *e)
-{
-	answer_add(r, shadow_msg_rejected(r->op), doc_error_json(e, now_seconds()));
-	log_request(r, e->code);
-}
-
-static void
-answer_internal_error(struct request *r)
-{
-	struct doc_error e;
-
-	answers_clear(r);
-	r->wrote = false;
-	doc_error_set(&e, 500, DOC_MSG_INTERNAL, r->has_token ? r->token :
-	    NULL);
-	answer_error(r, &e);
-}
-
-/* The writes of the batch so far are gone: answer each of them 500. */
-static void
-batch_fail_writes(struct shadowd *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->nbatch; i++)
-		if (d->batch[i].wrote)
-			answer_internal_error(&d->batch[i]);
-}
-
-static void
-store_failed(struct shadowd *d, struct request *r, const char *err)
-{
-	log_error("store: %s", err);
-	answer_internal_error(r);
-	if (!store_in_transaction(d->store))
-		batch_fail_writes(d);
-}
-
-static void
-token_keep(struct request *r, bool has, const char *token)
-{
-	r->has_token = has;
-	if (has)
-		snprintf(r->token, sizeof(r->token), "%s", token);
-}
-
-static int
-shadow_load(struct shadowd *d, struct request *r, struct doc_shadow *s)
-{
-	char err[512];
-
-	if (store_load(d->store, r->thing, shadow_arg(r), now_seconds(),
-	    d->cfg->forget_deleted, s, err, sizeof(err)) == 0)
-		return 0;
-	store_failed(d, r, err);
-	return -1;
-}
-
-static void
-answer_update(struct shadowd *d, struct request *r, struct doc_shadow *s,
-    const struct doc_request *rq)
-{
-	struct doc_update_result res;
-	struct doc_error e;
-	char err[512];
-
-	if (doc_apply_update(s, rq, now_seconds(), (size_t)d->cfg->max_doc_size,
-	    &res, &e) == -1) {
-		answer_error(r, &e);
-		return;
-	}
-	if (store_save(d->store, r->thing, shadow_arg(r), s, err,
-	    sizeof(err)) == -1) {
-		doc_update_result_free(&res);
-		store_failed(d, r, err);
-		return;
-	}
-	r->wrote = true;
-	answer_add(r, SHADOW_MSG_UPDATE_ACCEPTED, json_object_get(res.accepted));
-	if (res.delta != NULL)
-		answer_add(r, SHADOW_MSG_UPDATE_DELTA,
-		    json_object_get(res.delta));
-	answer_add(r, SHADOW_MSG_UPDATE_DOCUMENTS,
-	    json_object_get(res.documents));
-	doc_update_result_free(&res);
-	log_request(r, 200);
-}
-
-static void
-handle_update(struct shadowd *d, struct request *r, const void *payload,
-    size_t len)
-{
-	struct doc_request rq;
-	struct doc_shadow s;
-	struct doc_error e;
-
-	if (doc_parse_update(payload, len, &rq, &e) == -1) {
-		answer_error(r, &e);
-		return;
-	}
-	token_keep(r, rq.has_token, rq.token);
-	if (shadow_load(d, r, &s) == 0) {
-		answer_update(d, r, &s, &rq);
-		doc_shadow_free(&s);
-	}
-	doc_request_free(&rq);
-}
-
-static void
-answer_not_found(struct request *r)
-{
-	struct doc_error e;
-
-	doc_error_not_found(&e, r->thing, shadow_arg(r),
-	    r->has_token ? r->token : NULL);
-	answer_error(r, &e);
-}
-
-static void
-handle_get(struct shadowd *d, struct request *r)
-{
-	struct doc_shadow s;
-
-	if (shadow_load(d, r, &s) == -1)
-		return;
-	if (!s.exists) {
-		answer_not_found(r);
-	} else {
-		answer_add(r, SHADOW_MSG_GET_ACCEPTED, doc_get_accepted(&s,
-		    r->has_token ? r->token : NULL, now_seconds()));
-		log_request(r, 200);
-	}
-	doc_shadow_free(&s);
-}
-
-static void
-handle_delete(struct shadowd *d, struct request *r)
-{
-	struct doc_shadow s;
-	char err[512];
-
-	if (shadow_load(d, r, &s) == -1)
-		return;
-	if (!s.exists) {
-		answer_not_found(r);
-	} else if (store_mark_deleted(d->store, r->thing, shadow_arg(r),
-	    s.version, now_seconds(), err, sizeof(err)) == -1) {
-		store_failed(d, r, err);
-	} else {
-		r->wrote = true;
-		answer_add(r, SHADOW_MSG_DELETE_ACCEPTED,
-		    doc_delete_accepted(s.version,
-		    r->has_token ? r->token : NULL, now_seconds()));
-		log_request(r, 200);
-	}
-	doc_shadow_free(&s);
-}
-
-static bool
-rate_exceeded(struct shadowd *d, struct request *r, const void *payload,
-    size_t len)
-{
-	struct doc_error e;
-
-	if (d->rate == NULL ||
-	    rate_allow(d->rate, r->thing, conn_now_ms() / 1000))
-		return false;
-	r->has_token = doc_read_token(payload, len, r->token);
-	doc_error_set(&e, 429, DOC_MSG_RATE, r->has_token ? r->token : NULL);
-	answer_error(r, &e);
-	return true;
-}
-
-/* One mosquitto_loop call may deliver more than BATCH_MAX requests. */
-static struct request *
-batch_add(struct shadowd *d, const struct shadow_topic *t)
-{
-	struct request *r;
-	size_t cap;
-
-	if (d->nbatch == d->batch_cap) {
-		cap = d->batch_cap ? d->batch_cap * 2 : BATCH_MAX;
-		if ((r = reallocarray(d->batch, cap, sizeof(*r))) == NULL)
-			return NULL;
-		d->batch = r;
-		d->batch_cap = cap;
-	}
-	r = &d->batch[d->nbatch];
-	memset(r, 0, sizeof(*r));
-	memcpy(r->thing, t->thing, t->thing_len);
-	r->thing[t->thing_len] = '\0';
-	if (t->shadow != NULL) {
-		r->named = true;
-		memcpy(r->shadow, t->shadow, t->shadow_len);
-		r->shadow[t->shadow_len] = '\0';
-	}
-	r->op = t->msg;
-	d->nbatch++;
-	return r;
-}
-
 static bool
 request_topic(const char *topic, struct shadow_topic *t)
 {
@@ -418,116 +155,137 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 {
 	struct shadowd *d = ud;
 	struct shadow_topic t;
-	struct request *r;
-	char err[512];
+	char thing[SHADOW_THING_MAX + 1], shadow[SHADOW_NAME_MAX + 1];
 
 	if (!request_topic(topic, &t))
 		return;
-	if ((r = batch_add(d, &t)) == NULL) {
-		log_error("out of memory: no answer to %s", topic);
-		return;
+	memcpy(thing, t.thing, t.thing_len);
+	thing[t.thing_len] = '\0';
+	if (t.shadow != NULL) {
+		memcpy(shadow, t.shadow, t.shadow_len);
+		shadow[t.shadow_len] = '\0';
 	}
-	if (!store_in_transaction(d->store) &&
-	    store_begin(d->store, err, sizeof(err)) == -1) {
-		if (r->op != SHADOW_MSG_UPDATE)
-			r->has_token = doc_read_token(payload, len, r->token);
-		store_failed(d, r, err);
-		return;
-	}
-	if (rate_exceeded(d, r, payload, len))
-		return;
-	switch (r->op) {
-	case SHADOW_MSG_UPDATE:
-		handle_update(d, r, payload, len);
-		break;
-	case SHADOW_MSG_GET:
-		r->has_token = doc_read_token(payload, len, r->token);
-		handle_get(d, r);
-		break;
-	default:
-		r->has_token = doc_read_token(payload, len, r->token);
-		handle_delete(d, r);
-		break;
-	}
+	(void)requests_handle(d->requests, thing, t.shadow ? shadow : NULL,
+	    t.msg, payload, len, NULL);
 }
 
 static void
-publish_answers(struct shadowd *d, struct request *r)
+publish_answer(struct shadowd *d, const struct request_answer *a)
 {
-	char topic[SHADOW_TOPIC_MAX];
 	struct sent *slot;
-	int i, mid;
+	int mid;
 
-	for (i = 0; i < r->nanswers; i++) {
-		if (shadow_topic_build(topic, sizeof(topic), r->thing,
-		    shadow_arg(r), r->answers[i].msg, NULL) != TOPIC_OK) {
-			log_error("can't build the answer topic for %s",
-			    r->thing);
-			continue;
-		}
-		if (conn_publish_json(d->conn, topic, r->answers[i].body,
-		    SHADOWD_QOS, &mid) == -1) {
-			log_error("can't publish on %s", topic);
-			continue;
-		}
-		slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
-		slot->mid = mid;
-		snprintf(slot->topic, sizeof(slot->topic), "%s", topic);
+	if (conn_publish_json(d->conn, a->topic, a->body, SHADOWD_QOS,
+	    &mid) == -1) {
+		log_error("can't publish on %s", a->topic);
+		return;
 	}
-	answers_clear(r);
+	slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
+	slot->mid = mid;
+	snprintf(slot->topic, sizeof(slot->topic), "%s", a->topic);
+}
+
+/*
+ * A request that came over MQTT gets all its answers on MQTT; one that
+ * came over HTTP gets its answer in the HTTP response, and the thing's
+ * subscribers the notifications (QoS 1: queued while the broker is away).
+ */
+static void
+deliver(void *ud, struct request *r)
+{
+	struct shadowd *d = ud;
+	int i;
+
+	if (r->origin != NULL)
+		dataplane_answer(d->dp, r);
+	for (i = 0; i < r->nanswers; i++)
+		if (r->origin == NULL || request_answer_public(r, i))
+			publish_answer(d, &r->answers[i]);
 }
 
 static void
 batch_finish(struct shadowd *d)
 {
-	char err[512];
-	size_t i;
-
-	if (store_in_transaction(d->store) &&
-	    store_commit(d->store, err, sizeof(err)) == -1) {
-		log_error("store: %s; answering the batch's writes 500", err);
-		store_rollback(d->store);
-		batch_fail_writes(d);
-	}
-	for (i = 0; i < d->nbatch; i++)
-		publish_answers(d, &d->batch[i]);
-	d->nbatch = 0;
+	requests_finish(d->requests, deliver, d);
 }
 
-static bool
-socket_ready(struct shadowd *d, int timeout_ms)
+static int
+publish_message(void *ud, const char *topic, const void *payload, size_t len,
+    int qos, bool retain)
 {
-	struct mosquitto *m = conn_mosq(d->conn);
-	struct pollfd p[2];
-	int fd = mosquitto_socket(m);
+	struct shadowd *d = ud;
 
-	p[0].fd = fd;
-	p[0].events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0);
-	p[0].revents = 0;
-	p[1].fd = signal_pipe[0];
-	p[1].events = POLLIN;
-	p[1].revents = 0;
-	if (fd < 0) {
-		conn_loop(d->conn, timeout_ms);
-		return false;
-	}
-	return poll(p, 2, timeout_ms) > 0 && p[0].revents != 0;
+	return conn_publish_retain(d->conn, topic, payload, len, qos, retain,
+	    NULL);
 }
 
+/* How long poll may wait while the broker is away: until the next try. */
+static int
+retry_wait_ms(struct shadowd *d, int timeout_ms)
+{
+	long long at = conn_retry_at(d->conn), wait;
+
+	if (at == 0)
+		return timeout_ms < RETRY_POLL_MS ? timeout_ms : RETRY_POLL_MS;
+	wait = at - conn_now_ms();
+	if (wait < 0)
+		wait = 0;
+	return wait < timeout_ms ? (int)wait : timeout_ms;
+}
+
+/* Wait for the broker, the HTTP clients or a signal; true when one of
+ * the first two has something. */
+static bool
+events_wait(struct shadowd *d, int timeout_ms)
+{
+	struct pollfd p[3];
+	int fd = conn_socket(d->conn), n = 0, t;
+
+	if (fd >= 0)
+		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN |
+		    (conn_want_write(d->conn) ? POLLOUT : 0) };
+	else
+		timeout_ms = retry_wait_ms(d, timeout_ms);
+	if (d->dp != NULL) {
+		t = http_timeout_ms(dataplane_http(d->dp));
+		if (t >= 0 && t < timeout_ms)
+			timeout_ms = t;
+		p[n++] = (struct pollfd){ .fd = http_fd(dataplane_http(d->dp)),
+		    .events = POLLIN };
+	}
+	p[n++] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
+	if (poll(p, (nfds_t)n, timeout_ms) <= 0)
+		return false;
+	while (--n > 0)
+		if (p[n - 1].revents != 0)
+			return true;
+	return false;
+}
+
+static void
+events_handle(struct shadowd *d)
+{
+	conn_loop(d->conn, 0);
+	if (d->dp != NULL)
+		http_run(dataplane_http(d->dp));
+}
+
+/* Requests that arrive together form one batch: one commit for all. */
 static void
 serve(struct shadowd *d)
 {
 	char c;
 
 	while (!stop_requested) {
-		(void)socket_ready(d, IDLE_WAKEUP_MS);
+		(void)events_wait(d, IDLE_WAKEUP_MS);
 		while (read(signal_pipe[0], &c, 1) == 1)
 			;
-		conn_loop(d->conn, 0);
-		while (d->nbatch > 0 && d->nbatch < BATCH_MAX &&
-		    socket_ready(d, 0))
-			conn_loop(d->conn, 0);
-		if (d->nbatch > 0)
+		events_handle(d);
+		while (requests_pending(d->requests) > 0 &&
+		    requests_pending(d->requests) < BATCH_MAX &&
+		    events_wait(d, 0))
+			events_handle(d);
+		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
 	}
 }
@@ -617,13 +375,44 @@ service_connect(struct shadowd *d)
 	return 0;
 }
 
+/* The HTTP face: answers already computed go out, new requests get 503. */
+static void
+http_finish(struct shadowd *d)
+{
+	if (d->dp == NULL || dataplane_http(d->dp) == NULL)
+		return;
+	http_stopping(dataplane_http(d->dp));
+	http_run(dataplane_http(d->dp));
+}
+
+static int
+http_listen(struct shadowd *d)
+{
+	const struct dataplane_hooks h = {
+		.requests = d->requests,
+		.store = d->store,
+		.publish = publish_message,
+		.ud = d,
+	};
+	char err[1024];
+
+	if (d->dp == NULL)
+		return 0;
+	if (dataplane_listen(d->dp, &h, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 service_stop(struct shadowd *d)
 {
 	d->stopping = true;
 	if (d->conn != NULL) {
-		if (d->nbatch > 0)
+		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
+		http_finish(d);
 		if (conn_connected(d->conn) &&
 		    conn_flush(d->conn, FLUSH_TIMEOUT_MS) != CONN_OK)
 			log_warn("some answers were not acknowledged by the "
@@ -639,6 +428,9 @@ service_stop(struct shadowd *d)
 static void
 log_ready(const struct shadowd *d)
 {
+	if (d->dp != NULL)
+		fprintf(stderr, "%s: http: serving the IoT Data Plane API on "
+		    "%s\n", log_progname(), dataplane_where(d->dp));
 	fprintf(stderr, "%s: ready: serving $aws/things/+/shadow/"
 	    "{get,update,delete} and .../shadow/name/+/{get,update,delete} "
 	    "on %s:%d, store %s\n", log_progname(), d->cfg->endpoint,
@@ -666,7 +458,12 @@ service_run(struct shadowd *d)
 		store_close(d->store);
 		return 1;
 	}
-	if ((rc = service_connect(d)) != 0) {
+	if ((d->requests = requests_new(d->cfg, d->store, d->rate)) == NULL) {
+		log_error("out of memory");
+		store_close(d->store);
+		return 1;
+	}
+	if ((rc = http_listen(d)) != 0 || (rc = service_connect(d)) != 0) {
 		service_stop(d);
 		return rc;
 	}
@@ -679,8 +476,15 @@ service_run(struct shadowd *d)
 	return 0;
 }
 
+static bool
+http_wanted(const struct shadow_config *cfg)
+{
+	return cfg->http || cfg->http_credentials || cfg->http_cert ||
+	    cfg->http_key || cfg->http_insecure;
+}
+
 static int
-check_config(const struct shadow_config *cfg)
+check_config(const struct shadow_config *cfg, struct dataplane **dp)
 {
 	char err[1024];
 
@@ -690,6 +494,11 @@ check_config(const struct shadow_config *cfg)
 		return 2;
 	}
 	if (tls_check_files(cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
+	if (http_wanted(cfg) &&
+	    (*dp = dataplane_new(cfg, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return 2;
 	}
@@ -704,22 +513,24 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&d, 0, sizeof(d));
 	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
 		return rc;
-	if ((rc = check_config(&cfg)) != 0) {
+	if ((rc = check_config(&cfg, &d.dp)) != 0) {
 		config_free(&cfg);
 		return rc;
 	}
 	if (signals_setup() == -1) {
 		log_error("can't set up signal handling: %s", strerror(errno));
+		dataplane_free(d.dp);
 		config_free(&cfg);
 		return 1;
 	}
-	memset(&d, 0, sizeof(d));
 	d.cfg = &cfg;
 	rc = service_run(&d);
+	dataplane_free(d.dp);
+	requests_free(d.requests);
 	rate_free(d.rate);
-	free(d.batch);
 	signals_close();
 	config_free(&cfg);
 	return rc;
