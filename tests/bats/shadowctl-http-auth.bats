@@ -5,7 +5,7 @@
 
 load ../helpers/common
 load ../helpers/shadowctl
-load ../helpers/http
+load ../helpers/ctlhttp
 
 setup_file() {
 	stack_setup
@@ -21,7 +21,7 @@ AKIDPROCESS000000001 process-secret
 EOF
 	)
 	export CA=$CERTS/broker/AmazonRootCA1.pem
-	http_stack_start --http-credentials "$TD/keys" \
+	ctl_http_stack_start --http-credentials "$TD/keys" \
 	    --http-cert "$CERTS/broker/certificate.pem" \
 	    --http-key "$CERTS/broker/privateKey.pem"
 }

@@ -6,10 +6,10 @@
 load ../helpers/common
 load ../helpers/shadowctl
 load ../helpers/shadowdev
-load ../helpers/http
+load ../helpers/ctlhttp
 
 setup_file() {
-	http_stack_start
+	ctl_http_stack_start
 }
 
 teardown_file() { stack_teardown; }

@@ -1,24 +1,24 @@
 # Helpers for the suites of shadowctl's HTTP transport (load after
 # ../helpers/common and ../helpers/shadowctl).
 #
-#   http_stack_start [SHADOWD ARGS...]   broker, and shadowd serving MQTT and
-#                                        its HTTP face on $HTTP_PORT
+#   ctl_http_stack_start [SHADOWD ARGS...]   broker, and shadowd serving
+#                                        MQTT and its HTTP face on $HTTP_PORT
 #   hctl ARGS...          shadowctl over HTTP (-e $HTTP_URL); like ctl
 #   mctl ARGS...          shadowctl over MQTT; like ctl
 #   no_timestamps         stdin to stdout with every "timestamp": N as 0
 #   aws_env_clear         no AWS_* variable and an empty HOME/.aws of the test
 
-# http_stack_start [ARGS...]: $HTTP_URL is http://127.0.0.1:PORT, or
-# https://... when ARGS hold --http-cert.
-http_stack_start() {
-	local scheme=http
+# ctl_http_stack_start [ARGS...]: $HTTP_URL is http://127.0.0.1:PORT, or
+# https://... when ARGS hold --http-cert; the port is the one shadowd
+# chose and logged ("... IoT Data Plane API on URL").
+ctl_http_stack_start() {
 	stack_setup
 	broker_start || return 1
-	HTTP_PORT=$(free_port)
-	case " $* " in *" --http-cert "*) scheme=https ;; esac
-	export HTTP_PORT HTTP_URL=$scheme://127.0.0.1:$HTTP_PORT
-	shadowd_start --http "127.0.0.1:$HTTP_PORT" "$@" || return 1
-	wait_port "$HTTP_PORT"
+	shadowd_start --http 127.0.0.1:0 "$@" || return 1
+	HTTP_URL=$(sed -n 's/.*IoT Data Plane API on \(https\{0,1\}:\/\/[^ ]*\)$/\1/p' \
+	    "$TD/shadowd.log" | tail -1)
+	[ -n "$HTTP_URL" ] || { echo "no URL in $TD/shadowd.log" >&2; return 1; }
+	export HTTP_URL HTTP_PORT=${HTTP_URL##*:}
 }
 
 hctl() {
