@@ -10,7 +10,7 @@ load ../helpers/ctlhttp
 setup_file() {
 	stack_setup
 	certs_make                      # the CA and certificates in $TD/certs
-	CERTS=$TD/certs
+	export CERTS=$TD/certs
 	(umask 077 && cat >"$TD/keys" <<EOF
 # access key id, secret
 AKIDENV0000000000001 env-secret
@@ -216,4 +216,15 @@ EOF
 	hctl get
 	assert_failure 3
 	[[ $stderr == *"certif"* ]]
+}
+
+@test "--cert/--key over HTTPS authenticate with the certificate instead of SigV4" {
+	env_keys
+	# shadowd's HTTP face knows only SigV4: an unsigned request is refused,
+	# and the message names the certificate that was offered instead.
+	sctl --cert "$CERTS/shadowctl/certificate.pem" \
+	    --key "$CERTS/shadowctl/privateKey.pem" get
+	assert_failure 3
+	[[ $stderr == *"client certificate $CERTS/shadowctl/certificate.pem"* ]]
+	[[ $stderr != *"AKIDENV"* ]]
 }
