@@ -12,7 +12,8 @@ Prints the answer's JSON on stdout. A refusal prints "ClassName: message"
 on stdout, the class being the exception boto3 raised (its modelled class,
 or ClientError when the answer named none), and exits 1.
 The endpoint is $HTTP_URL; credentials and region come from the usual
-AWS environment variables.
+AWS environment variables; $HTTP_CA verifies an https endpoint.
+CLOCK_SKEW=SECONDS signs with a clock that far behind.
 """
 import json
 import os
@@ -23,8 +24,34 @@ import botocore.config
 import botocore.exceptions
 
 
+def skew_clock(seconds):
+    """Make botocore's signer read a clock `seconds` behind."""
+    import datetime
+    import types
+    import botocore.auth
+    real = datetime.datetime
+
+    class Behind(real):
+        @classmethod
+        def utcnow(cls):
+            return real.utcnow() - datetime.timedelta(seconds=seconds)
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(datetime.__dict__)
+    shim.datetime = Behind
+    botocore.auth.datetime = shim
+    try:  # botocore signs with the AWS CRT when awscrt is installed
+        import botocore.crt.auth
+        botocore.crt.auth.datetime = shim
+    except ImportError:
+        pass
+
+
 def client():
+    if os.environ.get("CLOCK_SKEW"):
+        skew_clock(int(os.environ["CLOCK_SKEW"]))
     return boto3.client("iot-data", endpoint_url=os.environ["HTTP_URL"],
+                        verify=os.environ.get("HTTP_CA") or None,
                         config=botocore.config.Config(
                             retries={"max_attempts": 1}))
 
