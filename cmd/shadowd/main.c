@@ -203,10 +203,14 @@ deliver(void *ud, struct request *r)
 			publish_answer(d, &r->answers[i]);
 }
 
+/* Answers of HTTP requests resume their connections: libmicrohttpd sends
+ * them on its next run, which must come now, not at the next wake-up. */
 static void
 batch_finish(struct shadowd *d)
 {
 	requests_finish(d->requests, deliver, d);
+	if (d->dp != NULL)
+		http_run(dataplane_http(d->dp));
 }
 
 static int
