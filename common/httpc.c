@@ -35,24 +35,28 @@ static struct {
 	CURL *easy;            /* kept between requests: connections are reused */
 } lib;
 
-static int
-load_symbol(void **out, const char *name, char *err, size_t errlen)
-{
-	if ((*out = dlsym(lib.handle, name)) == NULL) {
-		snprintf(err, errlen, "%s lacks %s: install the Debian package "
-		    LIBCURL_PACKAGE " (apt-get install " LIBCURL_PACKAGE ")",
-		    LIBCURL_DEFAULT, name);
-		return -1;
-	}
-	return 0;
-}
-
 /* dlopen libcurl once. SHADOW_LIBCURL names another file (for tests). */
 static enum httpc_status
 lib_load(char *err, size_t errlen)
 {
+	const struct {
+		const char *name;
+		void **slot;
+	} symbols[] = {
+		{ "curl_global_init", (void **)&lib.global_init },
+		{ "curl_easy_init", (void **)&lib.easy_init },
+		{ "curl_easy_setopt", (void **)&lib.easy_setopt },
+		{ "curl_easy_perform", (void **)&lib.easy_perform },
+		{ "curl_easy_getinfo", (void **)&lib.easy_getinfo },
+		{ "curl_easy_reset", (void **)&lib.easy_reset },
+		{ "curl_easy_cleanup", (void **)&lib.easy_cleanup },
+		{ "curl_easy_strerror", (void **)&lib.easy_strerror },
+		{ "curl_slist_append", (void **)&lib.slist_append },
+		{ "curl_slist_free_all", (void **)&lib.slist_free_all },
+	};
 	const char *name = getenv("SHADOW_LIBCURL");
 	const char *why;
+	size_t i;
 
 	if (lib.easy != NULL)
 		return HTTPC_OK;
@@ -67,27 +71,15 @@ lib_load(char *err, size_t errlen)
 		    why != NULL ? why : name);
 		return HTTPC_ERR_LOAD;
 	}
-	if (load_symbol((void **)&lib.global_init, "curl_global_init", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_init, "curl_easy_init", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_setopt, "curl_easy_setopt", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_perform, "curl_easy_perform", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_getinfo, "curl_easy_getinfo", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_reset, "curl_easy_reset", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_cleanup, "curl_easy_cleanup", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.easy_strerror, "curl_easy_strerror", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.slist_append, "curl_slist_append", err,
-	    errlen) == -1 ||
-	    load_symbol((void **)&lib.slist_free_all, "curl_slist_free_all",
-	    err, errlen) == -1)
-		return HTTPC_ERR_LOAD;
+	for (i = 0; i < sizeof(symbols) / sizeof(*symbols); i++) {
+		if ((*symbols[i].slot = dlsym(lib.handle,
+		    symbols[i].name)) == NULL) {
+			snprintf(err, errlen, "%s lacks %s: install the Debian "
+			    "package " LIBCURL_PACKAGE " (apt-get install "
+			    LIBCURL_PACKAGE ")", name, symbols[i].name);
+			return HTTPC_ERR_LOAD;
+		}
+	}
 	if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (lib.easy = lib.easy_init()) == NULL) {
 		snprintf(err, errlen, "libcurl failed to start (out of memory?)");

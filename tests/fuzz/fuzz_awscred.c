@@ -20,11 +20,7 @@
 #include <unistd.h>
 
 #include "awscred.h"
-
-#ifndef REQUIRE
-#define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s\n", \
-	__FILE__, __LINE__, #c); abort(); } } while (0)
-#endif
+#include "require.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -16,14 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "require.h"
 #include "sigv4.h"
 
-#ifndef REQUIRE
-#define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s\n", \
-	__FILE__, __LINE__, #c); abort(); } } while (0)
-#endif
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 
 static long long
 sigv4_fuzz_time(const char *date8, char amz_date[SIGV4_AMZ_DATE_LEN + 1])

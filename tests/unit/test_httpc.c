@@ -6,6 +6,7 @@
  * httpc at run time: this program is not linked with it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -109,6 +110,23 @@ member(json_object *o, const char *a, const char *b)
 	if (b != NULL && !json_object_object_get_ex(v, b, &v))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+/* Whether a libcurl is mapped into this process now. */
+static bool
+libcurl_mapped(void)
+{
+	char line[1024];
+	bool found = false;
+	FILE *fp = fopen("/proc/self/maps", "r");
+
+	if (fp == NULL)
+		return false;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, "/libcurl") != NULL)
+			found = true;
+	fclose(fp);
+	return found;
 }
 
 static void
@@ -316,8 +334,11 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 99;
 	peer_start(top);
+	CHECK(!libcurl_mapped(), "libcurl is not loaded before the first "
+	    "request");
 	test_missing_library();
 	test_plain();
+	CHECK(libcurl_mapped(), "libcurl is loaded once a request is made");
 	test_failures();
 	test_tls();
 	test_trace();
