@@ -190,30 +190,29 @@ taken_over(struct conn *c, const char *why)
 /*
  * Another client with our client id takes the session (conn.h). Only a
  * connection that had just been made counts: the one that stood longer
- * takes the session back, so the newcomer is the one told.
+ * takes the session back, so the newcomer is the one told. MQTT 5 brokers
+ * may say it (0x8E); mosquitto 2.0 closes the socket before its DISCONNECT
+ * goes out, so a hang-up without a reason counts under MQTT 5 as well.
  */
 static void
 takeover_check(struct conn *c, int rc)
 {
-	char why[160];
+	char why[200];
 	bool quick = conn_now_ms() - c->connack_ms <= CONN_TAKEOVER_WINDOW_MS;
 
-	if (c->version == CONFIG_MQTT_5) {
-		if (rc != MQTT_RC_SESSION_TAKEN_OVER)
-			return;
-		if (!quick) {
-			log_debug("%s:%d: session taken over by another client "
-			    "with the same client id; taking it back", c->host,
-			    c->port);
-			return;
-		}
+	if (rc == MQTT_RC_SESSION_TAKEN_OVER && quick) {
 		snprintf(why, sizeof(why), "the broker handed the session to "
 		    "another client within %d s of connecting (MQTT 5 reason "
 		    "0x8E, session taken over)", CONN_TAKEOVER_WINDOW_MS / 1000);
 		taken_over(c, why);
 		return;
 	}
-	if (rc == 0 || !quick) {
+	/* 0: we hung up; 0x80 and up: the broker said why, and not this. */
+	if (rc == 0 || rc >= 0x80 || !quick) {
+		if (rc == MQTT_RC_SESSION_TAKEN_OVER)
+			log_debug("%s:%d: session taken over by another client "
+			    "with the same client id; taking it back", c->host,
+			    c->port);
 		c->quick_losses = 0;
 		return;
 	}

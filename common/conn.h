@@ -32,11 +32,12 @@
  *   conn_disconnect_reason  words for on_disconnect's rc
  *
  * Session taken over: another client connecting with the same client id
- * takes the session. MQTT 5 says so (DISCONNECT 0x8E); MQTT 3.1.1 only
- * closes the socket. A connection taken away right after its CONNACK
- * (MQTT 5: with 0x8E once, 3.1.1: CONN_TAKEOVER_TIMES times in a row)
- * calls on_taken_over; one taken from a longer-standing connection is
- * retried like any lost connection, so the newcomer is the one that sees it.
+ * takes the session. An MQTT 5 broker may say so (DISCONNECT 0x8E); MQTT
+ * 3.1.1 (and mosquitto 2.0 under MQTT 5) only closes the socket. A
+ * connection taken away within CONN_TAKEOVER_WINDOW_MS of its CONNACK (with
+ * 0x8E once, without a reason CONN_TAKEOVER_TIMES times in a row) calls
+ * on_taken_over; one taken from a longer-standing connection is retried
+ * like any lost connection, so the newcomer is the one that sees it.
  */
 #ifndef SHADOW_CONN_H
 #define SHADOW_CONN_H
