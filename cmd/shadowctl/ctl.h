@@ -6,6 +6,8 @@
  *                snapshots until it does
  *   watch.c      watch (MQTT only)
  *
+ * Offers (main.c):
+ *   ctl_status_of the exit status for a connection's status
  * Offers (wait.c):
  *   wait_init / wait_free   the state of one --wait
  *   wait_note     a snapshot (state and version) seen by a transport
@@ -21,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "conn.h"
 #include "doc.h"
 #include "topic.h"
 
@@ -43,6 +46,9 @@ struct wait_state {
 	json_object *reported;      /* owned: reported of the newest snapshot */
 	int64_t snap_version;       /* -1: no snapshot yet */
 };
+
+/* main.c */
+enum ctl_status ctl_status_of(enum conn_status st);
 
 /* wait.c */
 enum ctl_status wait_init(struct wait_state *w, json_object *update_state);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "ids.h"
 #include "log.h"
 #include "tls.h"
 
@@ -418,7 +419,7 @@ request_token(json_object *request, char token[DOC_MAX_TOKEN + 1])
 			    json_object_get_string(tok));
 		return false;
 	}
-	transport_token(token);
+	ids_token(token);
 	json_object_object_add(request, "clientToken",
 	    json_object_new_string(token));
 	return true;
@@ -645,6 +646,23 @@ cmd_update(const struct shadow_config *cfg)
 	if (request == NULL)
 		return CTL_USAGE;
 	return update_run(cfg, request);
+}
+
+/* The exit status for a connection's status (shadowctl(1), EXIT STATUS). */
+enum ctl_status
+ctl_status_of(enum conn_status st)
+{
+	switch (st) {
+	case CONN_OK:
+		return CTL_OK;
+	case CONN_ERR_USAGE:
+		return CTL_USAGE;
+	case CONN_ERR_CONNECT:
+		return CTL_CONNECT;
+	case CONN_ERR_TIMEOUT:
+		return CTL_TIMEOUT;
+	}
+	return CTL_CONNECT;
 }
 
 int

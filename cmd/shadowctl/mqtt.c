@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "ids.h"
 #include "log.h"
 
 struct mqtt {
@@ -120,33 +121,15 @@ request_qos(const struct mqtt *m)
 	return m->cfg->mqtt_version == CONFIG_MQTT_5 ? 1 : 0;
 }
 
-static enum ctl_status
-from_conn(enum conn_status st)
-{
-	return (enum ctl_status)conn_exit_code(st);
-}
-
-/* The answer topics of op, and with --wait the snapshot topics. */
-static int
-filters_build(struct mqtt *m, bool with_wait,
-    char topics[4][SHADOW_TOPIC_MAX], const char *filters[4])
-{
-	enum shadow_msg msgs[4];
-	int n = 0;
-
-	msgs[n++] = shadow_msg_accepted(m->op);
-	msgs[n++] = shadow_msg_rejected(m->op);
-	if (with_wait) {
-		msgs[n++] = SHADOW_MSG_UPDATE_DOCUMENTS;
-		msgs[n++] = SHADOW_MSG_GET_ACCEPTED;
-	}
-	for (int i = 0; i < n; i++) {
-		if (topic_of(m->cfg, msgs[i], topics[i]) == -1)
-			return -1;
-		filters[i] = topics[i];
-	}
-	return n;
-}
+/*
+ * The answers to a request, and with --wait the documents and the answer
+ * to the get that covers a report made before the update (mqtt_wait_poll).
+ */
+static const char *const answers_get[] = { "get/accepted", "get/rejected" };
+static const char *const answers_update[] = { "update/accepted",
+	"update/rejected", "update/documents", "get/accepted" };
+static const char *const answers_delete[] = { "delete/accepted",
+	"delete/rejected" };
 
 static enum ctl_status
 mqtt_open(struct transport *t, enum shadow_msg op, bool with_wait)
@@ -156,12 +139,14 @@ mqtt_open(struct transport *t, enum shadow_msg op, bool with_wait)
 		.on_publish_refused = on_refused,
 	};
 	const struct shadow_config *cfg = t->cfg;
-	char topics[4][SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
-	const char *filters[4];
+	struct conn_options o = {
+		.client_id = cfg->client_id,
+		.client_id_prefix = "shadowctl-",
+		.sub = { cfg->thing, cfg->shadow, answers_get, 2, 1 },
+	};
+	char err[CTL_ERRLEN];
 	struct mqtt *m;
-	char *id = NULL;
 	enum conn_status st;
-	int n;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		log_error("out of memory");
@@ -170,26 +155,19 @@ mqtt_open(struct transport *t, enum shadow_msg op, bool with_wait)
 	t->impl = m;
 	m->cfg = cfg;
 	m->op = op;
-	if ((n = filters_build(m, with_wait, topics, filters)) == -1)
-		return CTL_USAGE;
-	if (cfg->client_id == NULL &&
-	    (id = config_client_id_random("shadowctl-")) == NULL) {
-		log_error("can't make a client id: %s", strerror(errno));
-		return CTL_CONNECT;
-	}
-	m->conn = conn_new(cfg, cfg->client_id != NULL ? cfg->client_id : id,
-	    true, &h, m, err, sizeof(err));
-	free(id);
-	if (m->conn == NULL) {
+	if (op == SHADOW_MSG_UPDATE) {
+		o.sub.what = answers_update;
+		o.sub.n = with_wait ? 4 : 2;
+	} else if (op == SHADOW_MSG_DELETE)
+		o.sub.what = answers_delete;
+	if ((m->conn = conn_new(cfg, &o, &h, m, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return CTL_USAGE;
 	}
 	if ((st = conn_open(m->conn, transport_left_ms(t), err,
-	    sizeof(err))) != CONN_OK ||
-	    (st = conn_subscribe(m->conn, filters, n, 1, transport_left_ms(t),
-	    err, sizeof(err))) != CONN_OK) {
+	    sizeof(err))) != CONN_OK) {
 		log_error("%s", err);
-		return from_conn(st);
+		return ctl_status_of(st);
 	}
 	return CTL_OK;
 }
@@ -224,7 +202,7 @@ run_until(struct transport *t, bool (*done)(const struct mqtt *))
 		if (transport_left_ms(t) == 0)
 			return CTL_TIMEOUT;
 		if ((st = conn_loop(m->conn, transport_left_ms(t))) != CONN_OK)
-			return from_conn(st);
+			return ctl_status_of(st);
 	}
 	return CTL_OK;
 }
@@ -320,7 +298,7 @@ token_request(struct transport *t, json_object **answer)
 	enum ctl_status st;
 
 	*answer = NULL;
-	transport_token(token);
+	ids_token(token);
 	if ((req = token_doc(token)) == NULL)
 		return CTL_USAGE;
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
@@ -372,7 +350,7 @@ mqtt_wait_poll(struct transport *t, struct wait_state *w)
 	m->seen_version = w->snap_version;
 	if (!m->get_sent) {
 		m->get_sent = true;
-		transport_token(token);
+		ids_token(token);
 		if (topic_of(m->cfg, SHADOW_MSG_GET, topic) == -1 ||
 		    (req = token_doc(token)) == NULL)
 			return CTL_USAGE;

@@ -2,7 +2,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -32,16 +31,6 @@ transport_close(struct transport *t)
 	if (t->ops != NULL)
 		t->ops->close(t);
 	t->impl = NULL;
-}
-
-/* 24 random [a-z0-9]: unique per request, far below the 64-byte limit. */
-void
-transport_token(char token[DOC_MAX_TOKEN + 1])
-{
-	if (config_random_chars(token, 24) == -1)
-		/* getrandom does not fail for 24 bytes; stay unique anyway. */
-		snprintf(token, DOC_MAX_TOKEN + 1, "shadowctl-%ld-%lld",
-		    (long)getpid(), conn_now_ms());
 }
 
 int

@@ -12,7 +12,6 @@
  * Offers:
  *   transport_open       choose the transport and connect as it needs
  *   transport_close      disconnect and release
- *   transport_token      a fresh clientToken
  *   transport_left_ms    milliseconds until --timeout runs out
  *   transport_report_rejected   "OP rejected: CODE MESSAGE" on stderr
  *   transport_is_url     whether an endpoint names the HTTP transport
@@ -64,7 +63,6 @@ extern const struct transport_ops transport_http;     /* http.c */
 enum ctl_status transport_open(struct transport *t,
     const struct shadow_config *cfg, enum shadow_msg op, bool with_wait);
 void transport_close(struct transport *t);
-void transport_token(char token[DOC_MAX_TOKEN + 1]);
 int transport_left_ms(const struct transport *t);
 void transport_report_rejected(const char *op, const char *code,
     const char *message);
