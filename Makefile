@@ -2,7 +2,8 @@
 #   make                 build the three programs into $(BUILD)/bin
 #   make check           install missing packages, build, run all tests
 #   make bench           benchmarks (tests/bench)
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (make uninstall undoes it)
+#   make deb             Debian packages into build/deb (debian/)
 #   make SANITIZE=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer
 
 PREFIX ?= /usr/local
@@ -12,11 +13,21 @@ MANDIR = $(PREFIX)/share/man
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+DATADIR = $(PREFIX)/share/shadow-tools
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DIRS_MANIFEST ?= $(DATADIR)/installed-dirs
+INSTALL_DIRS = $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 \
+	$(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) $(DATADIR)/bats $(SYSTEMDUNITDIR)
+UNITS = shadowd.service shadowdev@.service
+BATS_LIB = contrib/bats/shadow.bash contrib/bats/example.bats
 
 CC = gcc
 PKGS = libmosquitto json-c openssl sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# shadowd alone tells systemd when it is ready (sd_notify, Type=notify).
+shadowd_PKGS = libsystemd
+shadowd_LIBS = $(shell pkg-config --libs $(shadowd_PKGS) 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -30,7 +41,8 @@ endif
 
 CFLAGS ?=
 CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(SAN_FLAGS) -MMD -MP
+	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
+	$(shell pkg-config --cflags $(shadowd_PKGS) 2>/dev/null) $(SAN_FLAGS) -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
 LDLIBS += $(PKG_LIBS) -lm
 
@@ -49,7 +61,7 @@ all: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -58,7 +70,7 @@ $(LIBCOMMON): $(COMMON_OBJ)
 define PROG_RULE
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
@@ -70,40 +82,56 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-deps:
-	@tests/deps.sh
+# Two sets of Debian packages (tests/deps.sh): what building and running
+# needs, and what the tests need on top.
+deps: deps-test
+deps-run:
+	@tests/deps.sh run
+deps-test:
+	@tests/deps.sh test
 
 units: $(UNIT_BINS)
 
-check: deps
+check: deps-test
 	$(MAKE) all units bench-bins
 	BUILD=$(BUILD) tests/run
 
-check-valgrind: deps
+check-valgrind: deps-test
 	$(MAKE) all units
 	BUILD=$(BUILD) VALGRIND=1 tests/run
 
 bench-bins: $(BENCH_BINS)
 
-bench: deps
+bench: deps-test
 	$(MAKE) all bench-bins
 	BUILD=$(BUILD) tests/bench/run
 
-demo: deps
+demo: deps-run
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
 FUZZ_SECONDS ?= 30
-fuzz: deps
+fuzz: deps-test
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MANPAGES)
 
+# Every directory install creates (and only those) is listed in
+# $(DIRS_MANIFEST), so uninstall leaves the tree as it found it.
+# DIRS_MANIFEST= (empty) skips the list, for packaging.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
-		$(DESTDIR)$(FISHCOMPDIR)
+	@set -e; list=; for d in $(INSTALL_DIRS); do \
+		p=$(DESTDIR)$$d; new=; \
+		while [ -n "$$p" ] && [ ! -d "$$p" ]; do new="$$p $$new"; p=$${p%/*}; done; \
+		list="$$list $$new"; \
+	done; \
+	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS)); \
+	if [ -n "$(DIRS_MANIFEST)" ]; then \
+		{ [ ! -f $(DESTDIR)$(DIRS_MANIFEST) ] || cat $(DESTDIR)$(DIRS_MANIFEST); \
+		  for p in $$list; do echo "$${p#$(DESTDIR)}"; done; } | sort -u >$(DESTDIR)$(DIRS_MANIFEST).new; \
+		mv $(DESTDIR)$(DIRS_MANIFEST).new $(DESTDIR)$(DIRS_MANIFEST); \
+	fi
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
@@ -112,6 +140,11 @@ install: all
 		install -m 644 completions/shadow-tools.bash $(DESTDIR)$(BASHCOMPDIR)/$$p || exit 1; \
 		install -m 644 completions/_$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p || exit 1; \
 		install -m 644 completions/shadow-tools.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish || exit 1; \
+	done
+	install -m 644 $(BATS_LIB) $(DESTDIR)$(DATADIR)/bats/
+	for u in $(UNITS); do \
+		sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
 	done
 
 uninstall:
@@ -122,10 +155,30 @@ uninstall:
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
 	done
+	for f in $(notdir $(BATS_LIB)); do rm -f $(DESTDIR)$(DATADIR)/bats/$$f; done
+	for u in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; done
+	@if [ -n "$(DIRS_MANIFEST)" ] && [ -f $(DESTDIR)$(DIRS_MANIFEST) ]; then \
+		dirs=$$(sort -r $(DESTDIR)$(DIRS_MANIFEST)); \
+		rm -f $(DESTDIR)$(DIRS_MANIFEST); \
+		for d in $$dirs; do rmdir --ignore-fail-on-non-empty $(DESTDIR)$$d || exit 1; done; \
+	fi
+
+# The Debian packages shadow-tools and shadowd, in build/deb (see debian/).
+# DEB_BUILD_OPTIONS=nocheck skips the unit tests of the package build.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+DEB_FILES = shadow-tools_$(DEB_VERSION)_*.deb shadowd_$(DEB_VERSION)_*.deb \
+	shadow-tools-dbgsym_$(DEB_VERSION)_*.deb shadowd-dbgsym_$(DEB_VERSION)_*.deb \
+	shadow-tools_$(DEB_VERSION)_*.buildinfo shadow-tools_$(DEB_VERSION)_*.changes
+deb:
+	dpkg-buildpackage -us -uc -b -j2
+	debian/rules clean
+	rm -rf build/deb
+	mkdir -p build/deb
+	cd .. && for f in $(DEB_FILES); do [ ! -f "$$f" ] || mv "$$f" $(CURDIR)/build/deb/ || exit 1; done
 
 clean:
 	rm -rf build
 
-.PHONY: fuzz all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
+.PHONY: fuzz all deps deps-run deps-test deb units check check-valgrind bench-bins bench demo lint-man install uninstall clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
