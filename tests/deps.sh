@@ -9,7 +9,7 @@ set -u
 RUN_PACKAGES="build-essential pkg-config libmosquitto-dev libjson-c-dev
 libssl-dev libsqlite3-dev libsystemd-dev mosquitto mosquitto-clients openssl"
 TEST_PACKAGES="bats bats-assert bats-support mandoc valgrind jq sqlite3
-e2fsprogs systemd python3 iproute2 util-linux"
+e2fsprogs systemd python3 iproute2 util-linux debhelper lintian"
 
 usage() { echo "usage: tests/deps.sh run|test|list run|list test" >&2; exit 2; }
 
