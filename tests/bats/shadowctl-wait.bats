@@ -46,6 +46,31 @@ waiter_status() {
 	[ "$(jq -r .state.desired.MOTOR "$TD/wait.out")" = ON ]
 }
 
+@test "set --wait is still waiting after its update and an unrelated report, and returns right after the device reports" {
+	local i
+	ctl set --reported MOTOR=OFF
+	"$CTL" -vv -c -i "w-$T" set MOTOR=ON --wait --timeout 60 \
+	    >"$TD/wait.out" 2>"$TD/wait.err" &
+	WAITER=$!
+	track_pid "$WAITER"
+	# its update was accepted and printed, and its get answered: it waits
+	wait_for_line "$TD/wait.out" '"desired":\{"MOTOR":"ON"\}' 10
+	wait_for_line "$TD/wait.err" "received PUBLISH .*/get/accepted'" 10
+	ctl set --reported other=1
+	assert_success
+	# the documents of that report reached it (its own update's and this
+	# one's), and it is still waiting
+	poll_until 10 eval '[ "$(count_lines "$TD/wait.err" "received PUBLISH .*/update/documents")" -ge 2 ]'
+	alive "$WAITER"
+	ctl set --reported MOTOR=ON
+	assert_success
+	# right after: well within its 60 s timeout
+	poll_until 10 eval '! alive "$WAITER"'
+	waiter_status
+	[ "$status" -eq 0 ]
+	[[ $(cat "$TD/wait.err") != *"timed out"* ]]
+}
+
 @test "set --wait is satisfied whether or not the device clears desired" {
 	wait_bg "w-$T" set MOTOR=ON --wait
 	for n in $(seq 1 100); do

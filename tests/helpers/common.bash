@@ -158,6 +158,23 @@ wait_for_line() {
 	return 1
 }
 
+# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
+poll_until() {
+	local tries=$(( $1 * 10 )) i
+	shift
+	for i in $(seq 1 "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "poll_until: '$*' never succeeded" >&2
+	return 1
+}
+
+# count_lines FILE REGEX: how many lines of FILE match (0 when none).
+count_lines() {
+	grep -cE "$2" "$1" 2>/dev/null || true
+}
+
 # shadowd_start [ARGS...]: start shadowd on the broker, wait until it serves.
 shadowd_start() {
 	mkdir -p "$TD/shadowd-data"
