@@ -25,6 +25,12 @@ wait_bg() {
 	wait_subscribed "$id"
 }
 
+# desired_motor_is VALUE: the shadow's desired MOTOR is VALUE (our update
+# was accepted).
+desired_motor_is() {
+	[ "$("$CTL" get -r state.desired.MOTOR 2>/dev/null)" = "$1" ]
+}
+
 # Sets $status to the exit status of the background shadowctl.
 waiter_status() {
 	status=0
@@ -35,10 +41,8 @@ waiter_status() {
 	ctl set --reported MOTOR=OFF
 	wait_bg "w-$T" set MOTOR=ON --wait
 	# The device reports only after our update was accepted.
-	for n in $(seq 1 100); do
-		"$CTL" get -r state.desired.MOTOR 2>/dev/null | grep -qx ON && break
-		sleep 0.05
-	done
+	poll_until 10 desired_motor_is ON
+	alive "$WAITER"
 	ctl set --reported MOTOR=ON
 	assert_success
 	waiter_status
@@ -73,10 +77,8 @@ waiter_status() {
 
 @test "set --wait is satisfied whether or not the device clears desired" {
 	wait_bg "w-$T" set MOTOR=ON --wait
-	for n in $(seq 1 100); do
-		"$CTL" get -r state.desired.MOTOR 2>/dev/null | grep -qx ON && break
-		sleep 0.05
-	done
+	poll_until 10 desired_motor_is ON
+	alive "$WAITER"
 	ctl update '{"state":{"reported":{"MOTOR":"ON"},"desired":null}}'
 	assert_success
 	waiter_status
