@@ -29,6 +29,7 @@ assert_500() {
 	local t r n i; t=$(thing); r=$(root "$t"); n=$(nroot "$t" cfg)
 	run ask "$r" update '{"state":{"desired":{"a":1},"reported":{"a":0}}}' 3
 	run ask "$n" update '{"state":{"reported":{"b":1}}}' 2
+	assert_output --partial update/accepted
 	fsize_limit "$SHADOWD_PID" 1
 	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"full1"}'
 	assert_500 "$(answer update/rejected)" full1

@@ -278,6 +278,7 @@ setup() {
 
 @test "a second client hammering the same shadow does not confuse answers" {
 	ctl set --reported n:=0
+	assert_success
 	(
 		for i in $(seq 1 60); do
 			"$CTL" set --reported -c n:="$i" >/dev/null 2>&1 || exit 1

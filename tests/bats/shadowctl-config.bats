@@ -68,6 +68,7 @@ EOF
 
 @test "an environment variable wins over the file, a flag over both" {
 	ctl set e=file
+	assert_success
 	SHADOW_THING=$T-env ctl set e=env
 	assert_success
 	SHADOW_THING=$T-env ctl -t "$T-flag" set e=flag

@@ -39,6 +39,7 @@ waiter_status() {
 
 @test "set --wait exits 0 once the device reports the value" {
 	ctl set --reported MOTOR=OFF
+	assert_success
 	wait_bg "w-$T" set MOTOR=ON --wait
 	# The device reports only after our update was accepted.
 	poll_until 10 desired_motor_is ON
@@ -53,6 +54,7 @@ waiter_status() {
 @test "set --wait is still waiting after its update and an unrelated report, and returns right after the device reports" {
 	local i
 	ctl set --reported MOTOR=OFF
+	assert_success
 	"$CTL" -vv -c -i "w-$T" set MOTOR=ON --wait --timeout 60 \
 	    >"$TD/wait.out" 2>"$TD/wait.err" &
 	WAITER=$!
@@ -87,6 +89,7 @@ waiter_status() {
 
 @test "set --wait does not miss a device that reports right after the update" {
 	ctl set --reported MOTOR=OFF
+	assert_success
 	fake_device ON
 	ctl set MOTOR=ON --wait --timeout 5
 	assert_success
@@ -96,12 +99,14 @@ waiter_status() {
 
 @test "set --wait returns at once when reported already holds the value" {
 	ctl set --reported MOTOR=ON speed:=3
+	assert_success
 	ctl set MOTOR=ON speed:=3 --wait --timeout 5
 	assert_success
 }
 
 @test "set --wait times out with exit 4 naming the keys still different" {
 	ctl set --reported MOTOR=OFF light.color=red
+	assert_success
 	ctl set MOTOR=ON light.color=red --wait --timeout 0.5
 	assert_failure 4
 	[ "$(jq -r .state.desired.MOTOR <<<"$output")" = ON ]
@@ -117,6 +122,7 @@ waiter_status() {
 
 @test "--wait compares values deeply and by number value" {
 	ctl set --reported 'cfg:={"a":[1,2],"b":{"c":1.0}}' extra=1
+	assert_success
 	ctl set 'cfg:={"a":[1,2],"b":{"c":1}}' --wait --timeout 5
 	assert_success
 	ctl set 'cfg:={"a":[2,1]}' --wait --timeout 0.3
@@ -126,6 +132,7 @@ waiter_status() {
 
 @test "--wait on a key set to null waits until reported lacks it" {
 	ctl set --reported gone=1
+	assert_success
 	ctl set gone:=null --wait --timeout 0.3
 	assert_failure 4
 	[[ $stderr == *'gone (desired absent, reported "1")'* ]]
@@ -161,7 +168,10 @@ waiter_status() {
 	# reported held ON, then the device turned it OFF before our update:
 	# only the state after our update counts.
 	ctl set --reported MOTOR=ON
+	assert_success
 	ctl set --reported MOTOR=OFF
+	assert_success
 	ctl set MOTOR=ON --wait --timeout 0.5
 	assert_failure 4
+	[[ $stderr == *'still different: MOTOR (desired "ON", reported "OFF")'* ]]
 }

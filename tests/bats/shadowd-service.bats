@@ -80,6 +80,7 @@ setup() { sd_load; }
 	local t r; t=$(thing); r=$(root "$t")
 	run ask "$r" update '{"state":{"desired":{"a":1}}}' 3
 	run ask "$(nroot "$t" n)" update '{"state":{"reported":{"b":2}}}' 2
+	assert_output --partial update/accepted
 	shadowd_stop
 	grep -q "stopped" "$TD/shadowd.log"
 	local before; before=$(count_answers "$r")
@@ -157,6 +158,7 @@ db_locked() {
 @test "a write that cannot be stored is answered 500; service resumes when the fault clears" {
 	local r db=$TD/shadowd-data/shadows.db; r=$(root "$(thing)")
 	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
+	assert_output --partial update/accepted
 	mkfifo "$TD/lockfifo"
 	sqlite3 "$db" <"$TD/lockfifo" &
 	local lp=$!
