@@ -1,6 +1,9 @@
 # shadow-tools: one Makefile for build, check, bench, install and demo.
 #   make                 build the three programs into $(BUILD)/bin
-#   make check           install missing packages, build, run all tests
+#   make check           install missing packages, lint the bats files, build,
+#                        run all tests
+#   make mutate          plant each bug of tests/mutants/ and check the
+#                        suites catch it
 #   make bench           benchmarks (tests/bench)
 #   make install         PREFIX=/usr/local DESTDIR= (make uninstall undoes it)
 #   make deb             Debian packages into build/deb (debian/)
@@ -92,9 +95,26 @@ deps-test:
 
 units: $(UNIT_BINS)
 
-check: deps-test
+check: deps-test lint-bats
 	$(MAKE) all units bench-bins
 	BUILD=$(BUILD) tests/run
+
+# lint-bats: rejects a bare "! cmd" line in the bats suites and helpers. Bats
+# (set -e) ignores the status of a negated command, so such a line can never
+# fail its test; write "run ! cmd" (bats_require_minimum_version 1.5.0, in
+# tests/helpers/common.bash) or an assertion instead.
+lint-bats:
+	@if grep -nE '^[[:space:]]*![[:space:]]' tests/bats/*.bats tests/helpers/*.bash; then \
+		echo "lint-bats: bare '!' lines above never fail a test: use 'run ! cmd' or an assertion" >&2; \
+		exit 1; \
+	fi
+
+# mutate: the catalogue of bugs in tests/mutants/*.mutant, each planted in a
+# scratch copy of the tree, built, and run against the suites that must
+# catch it; fails when one survives or no longer applies (tests/mutants/run).
+mutate: deps-test
+	$(MAKE) all
+	BUILD=$(BUILD) tests/mutants/run
 
 check-valgrind: deps-test
 	$(MAKE) all units
@@ -179,6 +199,6 @@ deb:
 clean:
 	rm -rf build
 
-.PHONY: fuzz all deps deps-run deps-test deb units check check-valgrind bench-bins bench demo lint-man install uninstall clean
+.PHONY: fuzz all deps deps-run deps-test deb units check lint-bats mutate check-valgrind bench-bins bench demo lint-man install uninstall clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -28,7 +28,7 @@ all_stopped() {
 	local p n=0
 	while read -r p; do
 		n=$((n + 1))
-		! kill -0 "$p" 2>/dev/null || { echo "pid $p still runs"; return 1; }
+		if kill -0 "$p" 2>/dev/null; then echo "pid $p still runs"; return 1; fi
 	done < <(cat "$TD/$1/pids.all")
 	[ "$n" -ge 2 ]
 }

@@ -15,8 +15,7 @@ AWS_ENDPOINT=abc123-ats.iot.eu-west-1.amazonaws.com
 setup_file() {
 	stack_setup
 	certs_make demo-motor
-	TLS_PORT=$((20000 + RANDOM % 40000))
-	while port_open "$TLS_PORT"; do TLS_PORT=$((TLS_PORT + 1)); done
+	TLS_PORT=$(free_port)
 	{
 		echo "listener $TLS_PORT 127.0.0.1"
 		echo "cafile $CERTS/broker/AmazonRootCA1.pem"

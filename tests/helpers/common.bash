@@ -8,6 +8,7 @@
 # Variables: BIN (programs), TD (the suite's scratch dir), BROKER_PORT,
 # and SHADOW_ENDPOINT/SHADOW_PORT exported so the tools find the broker.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -43,6 +44,40 @@ stack_teardown() {
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# free_port: a loopback port nothing listens on now, below the kernel's
+# range of ephemeral ports (32768-60999), so that no client socket holds it.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 12000))
+		port_open "$p" || { echo "$p"; return 0; }
+	done
+}
+
+# wait_listening PID PORT: until PORT accepts connections (0), or the
+# process PID is gone (1: it could not listen), at most 10 s.
+wait_listening() {
+	local i
+	for i in $(seq 1 200); do
+		port_open "$2" && alive "$1" && return 0
+		alive "$1" || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# alive PID: the process runs (not gone, not a zombie left to reap).
+alive() {
+	local st
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
+}
+
+# reap PID: stop a process that may be gone already (never fails).
+reap() {
+	kill "$1" 2>/dev/null && wait_gone "$1"
+	return 0
+}
+
 wait_port() {
 	local i
 	for i in $(seq 1 200); do port_open "$1" && return 0; sleep 0.05; done
@@ -55,7 +90,7 @@ broker_start() {
 	local extra=${1:-} try port
 	mkdir -p "$TD/broker"
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=${BROKER_PORT:-$((20000 + RANDOM % 40000))}
+		port=${BROKER_PORT:-$(free_port)}
 		port_open "$port" && { unset BROKER_PORT; continue; }
 		{
 			echo "listener $port 127.0.0.1"
@@ -75,12 +110,14 @@ broker_start() {
 		"$MOSQUITTO" -c "$TD/broker/mosquitto.conf" >>"$TD/broker/stdout" 2>&1 &
 		BROKER_PID=$!
 		track_pid "$BROKER_PID"
-		if wait_port "$port" && kill -0 "$BROKER_PID" 2>/dev/null; then
+		if wait_listening "$BROKER_PID" "$port"; then
 			export BROKER_PORT=$port BROKER_PID
 			export SHADOW_ENDPOINT=127.0.0.1 SHADOW_PORT=$port
 			return 0
 		fi
-		kill "$BROKER_PID" 2>/dev/null
+		# a port taken meanwhile ("Address already in use"): the next try
+		# takes another one
+		reap "$BROKER_PID"
 		unset BROKER_PORT
 	done
 	echo "broker_start: could not start mosquitto (see $TD/broker)" >&2
@@ -119,6 +156,23 @@ wait_for_line() {
 	done
 	echo "wait_for_line: no '$re' in $file" >&2
 	return 1
+}
+
+# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
+poll_until() {
+	local tries=$(( $1 * 10 )) i
+	shift
+	for i in $(seq 1 "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "poll_until: '$*' never succeeded" >&2
+	return 1
+}
+
+# count_lines FILE REGEX: how many lines of FILE match (0 when none).
+count_lines() {
+	grep -cE "$2" "$1" 2>/dev/null || true
 }
 
 # shadowd_start [ARGS...]: start shadowd on the broker, wait until it serves.
