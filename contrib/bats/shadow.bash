@@ -21,7 +21,7 @@
 # Exported by the functions:
 #   SHADOW_ENDPOINT SHADOW_PORT           the private broker (127.0.0.1, port)
 #   SHADOW_BROKER_PORT SHADOW_BROKER_PID  the same port; mosquitto's pid
-#   SHADOW_SHADOWD_PID SHADOW_DEVICE_PID  pids of shadowd, of the last device
+#   SHADOWD_PID SHADOW_DEVICE_PID         pids of shadowd, of the last device
 #   SHADOW_PID                            pid of the last shadow_spawn
 #
 # Functions:
@@ -29,8 +29,9 @@
 #   shadow_stack_stop                     stop every process started here
 #   shadow_setup                          scratch dir, clean environment
 #   shadow_broker_start [EXTRA_CONF]      mosquitto (persistence on)
-#   shadow_broker_stop / _kill / _restart (restart keeps the port)
-#   shadowd_start [ARGS...] / shadowd_stop
+#   shadow_broker_stop / _kill [PID]      (default $SHADOW_BROKER_PID)
+#   shadow_broker_restart                 on the same port
+#   shadowd_start [ARGS...] / shadowd_stop [PID]
 #   shadow_device_start THING [ARGS...]   shadowdev -t THING ARGS run
 #   shadow_spawn NAME CMD [ARGS...]       any program (your device), logged
 #                                         to $SHADOW_TEST_DIR/NAME.log
@@ -42,6 +43,8 @@
 #                                         (as "shadowctl get PATH -r" prints it)
 #   shadow_wait_for_line FILE REGEX [SEC] shadow_wait_port PORT [SEC]
 #   shadow_wait_gone PID [SEC]            shadow_port_open PORT
+#   shadow_free_port                      shadow_alive PID
+#   shadow_wait_listening PID PORT [SEC]  shadow_reap PID
 
 shadow__bin() {
 	if [ -n "${SHADOW_BIN_DIR:-}" ]; then
@@ -77,6 +80,43 @@ shadow_track_pid() { echo "$1" >>"$SHADOW_TEST_DIR/pids"; }
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 shadow_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# shadow_free_port: a loopback port nothing listens on now, below the
+# kernel's range of ephemeral ports (32768-60999), so that no client socket
+# holds it.
+shadow_free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 12000))
+		shadow_port_open "$p" || { echo "$p"; return 0; }
+	done
+}
+
+# shadow_alive PID: the process runs (not gone, not a zombie left to reap).
+shadow_alive() {
+	local st
+	if [ -d /proc/self ]; then
+		st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
+	else
+		kill -0 "$1" 2>/dev/null
+	fi
+}
+
+# shadow_wait_listening PID PORT [SEC]: until PORT accepts connections (0),
+# or the process PID is gone (1: it could not listen).
+shadow_wait_listening() {
+	local end=$((SECONDS + $(shadow__timeout "${3:-}")))
+	until shadow_port_open "$2" && shadow_alive "$1"; do
+		shadow_alive "$1" && [ "$SECONDS" -le "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# shadow_reap PID: stop a process that may be gone already (never fails).
+shadow_reap() {
+	kill "$1" 2>/dev/null && shadow_wait_gone "$1"
+	return 0
+}
+
 shadow_wait_port() {
 	local end=$((SECONDS + $(shadow__timeout "${2:-}")))
 	until shadow_port_open "$1"; do
@@ -87,7 +127,7 @@ shadow_wait_port() {
 
 shadow_wait_gone() {
 	local end=$((SECONDS + $(shadow__timeout "${2:-}")))
-	while kill -0 "$1" 2>/dev/null; do
+	while shadow_alive "$1"; do
 		[ "$SECONDS" -le "$end" ] || return 1
 		sleep 0.05
 	done
@@ -129,7 +169,7 @@ shadow_broker_start() {
 	mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 	mkdir -p "$dir" || return 1
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=${SHADOW_BROKER_PORT:-$((20000 + RANDOM % 40000))}
+		port=${SHADOW_BROKER_PORT:-$(shadow_free_port)}
 		shadow_port_open "$port" && { unset SHADOW_BROKER_PORT; continue; }
 		{
 			echo "listener $port 127.0.0.1"
@@ -149,29 +189,35 @@ shadow_broker_start() {
 		"$mosquitto" -c "$dir/mosquitto.conf" >>"$dir/stdout" 2>&1 &
 		SHADOW_BROKER_PID=$!
 		shadow_track_pid "$SHADOW_BROKER_PID"
-		if shadow_wait_port "$port" 10 && kill -0 "$SHADOW_BROKER_PID" 2>/dev/null; then
+		if shadow_wait_listening "$SHADOW_BROKER_PID" "$port" 10; then
 			export SHADOW_BROKER_PORT=$port SHADOW_BROKER_PID
 			export SHADOW_ENDPOINT=127.0.0.1 SHADOW_PORT=$port
 			return 0
 		fi
-		kill "$SHADOW_BROKER_PID" 2>/dev/null
+		# a port taken meanwhile ("Address already in use"): the next
+		# try takes another one
+		shadow_reap "$SHADOW_BROKER_PID"
 		unset SHADOW_BROKER_PORT
 	done
 	shadow__fail "could not start mosquitto ($mosquitto; see $dir)"
 }
 
 shadow_broker_stop() {
-	[ -n "${SHADOW_BROKER_PID:-}" ] || return 0
-	kill -TERM "$SHADOW_BROKER_PID" 2>/dev/null
-	shadow_wait_gone "$SHADOW_BROKER_PID"
+	local pid=${1:-${SHADOW_BROKER_PID:-}}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	shadow_wait_gone "$pid"
 }
 
 shadow_broker_kill() {
-	[ -n "${SHADOW_BROKER_PID:-}" ] || return 0
-	kill -KILL "$SHADOW_BROKER_PID" 2>/dev/null
-	shadow_wait_gone "$SHADOW_BROKER_PID"
+	local pid=${1:-${SHADOW_BROKER_PID:-}}
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null
+	shadow_wait_gone "$pid"
 }
 
+# shadow_broker_restart [EXTRA_CONF_FILE]: stop, start on the same port
+# (sessions and queued messages kept through persistence).
 shadow_broker_restart() {
 	shadow_broker_stop
 	shadow_broker_start "$@"
@@ -185,8 +231,8 @@ shadowd_start() {
 	mkdir -p "$dir/shadowd-data" || return 1
 	: >"$dir/shadowd.log"
 	"$(shadow__bin shadowd)" --data-dir "$dir/shadowd-data" "$@" >>"$dir/shadowd.log" 2>&1 &
-	export SHADOW_SHADOWD_PID=$!
-	shadow_track_pid "$SHADOW_SHADOWD_PID"
+	export SHADOWD_PID=$!
+	shadow_track_pid "$SHADOWD_PID"
 	shadow_wait_for_line "$dir/shadowd.log" ": ready" || {
 		tail -5 "$dir/shadowd.log" >&2
 		return 1
@@ -194,9 +240,10 @@ shadowd_start() {
 }
 
 shadowd_stop() {
-	[ -n "${SHADOW_SHADOWD_PID:-}" ] || return 0
-	kill -TERM "$SHADOW_SHADOWD_PID" 2>/dev/null
-	shadow_wait_gone "$SHADOW_SHADOWD_PID"
+	local pid=${1:-${SHADOWD_PID:-}}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	shadow_wait_gone "$pid"
 }
 
 # shadow_stack_start [SHADOWD ARGS...]: the usual setup_file.

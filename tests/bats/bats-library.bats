@@ -20,7 +20,7 @@ user_test() {
 	sed -e "s|^load /usr/share/shadow-tools/bats/shadow.bash|load $LIB|" \
 	    -e 's/^@TEST /@test /' >"$TD/$1.bats"
 	mkdir -p "$TD/$1"
-	run env SHADOW_TEST_DIR="$TD/$1" bats --tap "$TD/$1.bats"
+	run env -u SHADOW_BROKER_PORT SHADOW_TEST_DIR="$TD/$1" bats --tap "$TD/$1.bats"
 }
 
 # all_stopped NAME: no process the user's test started is still running.

@@ -82,7 +82,7 @@ system_state() {
 	assert_output "shadowctl 0.1.0"
 	[ -f /etc/default/shadowd ]
 	[ -f /lib/systemd/system/shadowd.service ]
-	run env -u SHADOW_BIN_DIR PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+	run env -u SHADOW_BIN_DIR -u SHADOW_TEST_DIR -u SHADOW_BROKER_PORT PATH=/usr/bin:/bin:/usr/sbin:/sbin \
 	    bats --tap /usr/share/shadow-tools/bats/example.bats
 	echo "$output" >"$TD/example.log"
 	assert_success
