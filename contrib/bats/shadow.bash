@@ -43,7 +43,8 @@
 #                                         (as "shadowctl get PATH -r" prints it)
 #   shadow_wait_for_line FILE REGEX [SEC] shadow_wait_port PORT [SEC]
 #   shadow_wait_gone PID [SEC]            shadow_port_open PORT
-#   shadow_free_port                      shadow_alive PID
+#   shadow_wait_until SEC CMD [ARGS...]   shadow_free_port
+#   shadow_alive PID
 #   shadow_wait_listening PID PORT [SEC]  shadow_reap PID
 
 shadow__bin() {
@@ -117,31 +118,26 @@ shadow_reap() {
 	return 0
 }
 
-shadow_wait_port() {
-	local end=$((SECONDS + $(shadow__timeout "${2:-}")))
-	until shadow_port_open "$1"; do
+# shadow_wait_until SEC CMD [ARGS...]: run CMD every 0.05 s until it
+# succeeds (0), at most SEC seconds (1); the other waits are made of it.
+shadow_wait_until() {
+	local end=$((SECONDS + $(shadow__timeout "$1")))
+	shift
+	until "$@"; do
 		[ "$SECONDS" -le "$end" ] || return 1
 		sleep 0.05
 	done
 }
 
-shadow_wait_gone() {
-	local end=$((SECONDS + $(shadow__timeout "${2:-}")))
-	while shadow_alive "$1"; do
-		[ "$SECONDS" -le "$end" ] || return 1
-		sleep 0.05
-	done
-}
+shadow__gone() { ! shadow_alive "$1"; }
+
+shadow_wait_port() { shadow_wait_until "${2:-}" shadow_port_open "$1"; }
+shadow_wait_gone() { shadow_wait_until "${2:-}" shadow__gone "$1"; }
 
 # shadow_wait_for_line FILE REGEX [SEC]: until FILE has a line matching REGEX.
 shadow_wait_for_line() {
-	local end=$((SECONDS + $(shadow__timeout "${3:-}")))
-	until grep -qE "$2" "$1" 2>/dev/null; do
-		[ "$SECONDS" -le "$end" ] ||
-			shadow__fail "no line matching '$2' in $1 after ${3:-${SHADOW_WAIT_TIMEOUT:-10}} s" ||
-			return 1
-		sleep 0.05
-	done
+	shadow_wait_until "${3:-}" grep -qE "$2" "$1" 2>/dev/null ||
+		shadow__fail "no line matching '$2' in $1 after $(shadow__timeout "${3:-}") s"
 }
 
 # shadow_stack_stop: SIGTERM to every process started here, then SIGKILL to
@@ -202,19 +198,16 @@ shadow_broker_start() {
 	shadow__fail "could not start mosquitto ($mosquitto; see $dir)"
 }
 
-shadow_broker_stop() {
-	local pid=${1:-${SHADOW_BROKER_PID:-}}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	shadow_wait_gone "$pid"
+# shadow__signal SIG [PID]: send SIG to PID (none given: nothing to do)
+# and wait until it is gone.
+shadow__signal() {
+	[ -n "${2:-}" ] || return 0
+	kill "-$1" "$2" 2>/dev/null
+	shadow_wait_gone "$2"
 }
 
-shadow_broker_kill() {
-	local pid=${1:-${SHADOW_BROKER_PID:-}}
-	[ -n "$pid" ] || return 0
-	kill -KILL "$pid" 2>/dev/null
-	shadow_wait_gone "$pid"
-}
+shadow_broker_stop() { shadow__signal TERM "${1:-${SHADOW_BROKER_PID:-}}"; }
+shadow_broker_kill() { shadow__signal KILL "${1:-${SHADOW_BROKER_PID:-}}"; }
 
 # shadow_broker_restart [EXTRA_CONF_FILE]: stop, start on the same port
 # (sessions and queued messages kept through persistence).
@@ -239,12 +232,7 @@ shadowd_start() {
 	}
 }
 
-shadowd_stop() {
-	local pid=${1:-${SHADOWD_PID:-}}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	shadow_wait_gone "$pid"
-}
+shadowd_stop() { shadow__signal TERM "${1:-${SHADOWD_PID:-}}"; }
 
 # shadow_stack_start [SHADOWD ARGS...]: the usual setup_file.
 shadow_stack_start() {
