@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # shadow.bash: a private Device Shadow stack for bats tests, from
 # shadow-tools. Installed as /usr/share/shadow-tools/bats/shadow.bash (or
-# under PREFIX); shadow-tools' own suites use it too. See shadow-bats(7).
+# under PREFIX); shadow-tools' own suites use it too. The README's "In CI"
+# paragraph shows a whole test file (example.bats, beside this file).
 #
 #   load /usr/share/shadow-tools/bats/shadow.bash
-#   setup_file()    { shadow_stack_start; shadow_device_start lamp; }
+#   setup_file()    { shadow_stack_start; shadow_device_start lamp --state on:=false; }
 #   teardown_file() { shadow_stack_stop; }
 #   @test "..." { shadowctl -t lamp set on:=true --wait; assert_shadow -t lamp state.reported.on true; }
 #
@@ -15,7 +16,8 @@
 # pid in shadow_stack_stop.
 #
 # Settings (environment, read when a function runs):
-#   SHADOW_BIN_DIR       where shadowctl/shadowdev/shadowd are (default: PATH)
+#   SHADOW_BIN_DIR       where shadowctl/shadowdev/shadowd are (default: PATH);
+#                        shadow_setup puts it first in PATH
 #   SHADOW_TEST_DIR      scratch directory (default: $BATS_FILE_TMPDIR)
 #   SHADOW_WAIT_TIMEOUT  seconds the waits give up after (default: 10)
 # Exported by the functions:
