@@ -13,6 +13,8 @@ e2fsprogs systemd python3 iproute2 util-linux debhelper lintian"
 
 usage() { echo "usage: tests/deps.sh run|test|list run|list test" >&2; exit 2; }
 
+# The lists are words: split them on purpose.
+# shellcheck disable=SC2086
 set_packages() {
 	case $1 in
 	run) echo $RUN_PACKAGES ;;
@@ -43,14 +45,15 @@ done
 [ -n "$missing" ] || exit 0
 missing=${missing# }
 
+# shellcheck disable=SC2086
 if [ "$(id -u)" = 0 ]; then
 	echo "deps: installing$(printf ' %s' $missing)" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update && apt-get install -y --no-install-recommends $missing || {
+	if ! { apt-get update && apt-get install -y --no-install-recommends $missing; }; then
 		echo "deps: apt-get install failed; install these packages and retry:" >&2
 		echo "  apt-get install -y $missing" >&2
 		exit 1
-	}
+	fi
 	exit 0
 fi
 echo "deps: these packages are missing. Install them as root, then retry:" >&2

@@ -163,10 +163,10 @@ shadow_stack_stop() {
 # so a clean restart keeps sessions and queued messages; its log
 # ($SHADOW_TEST_DIR/broker/mosquitto.log) records subscriptions.
 shadow_broker_start() {
-	local extra=${1:-} try port dir=$SHADOW_TEST_DIR/broker mosquitto
+	local extra=${1:-} port dir=$SHADOW_TEST_DIR/broker mosquitto
 	mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 	mkdir -p "$dir" || return 1
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		port=${SHADOW_BROKER_PORT:-$(shadow_free_port)}
 		shadow_port_open "$port" && { unset SHADOW_BROKER_PORT; continue; }
 		{
@@ -214,7 +214,7 @@ shadow_broker_kill() { shadow__signal KILL "${1:-${SHADOW_BROKER_PID:-}}"; }
 # shadow_broker_restart [EXTRA_CONF_FILE]: stop, start on the same port
 # (sessions and queued messages kept through persistence).
 shadow_broker_restart() {
-	shadow_broker_stop
+	shadow_broker_stop "${SHADOW_BROKER_PID:-}"
 	shadow_broker_start "$@"
 }
 
