@@ -109,3 +109,16 @@ print(s.recv(4096).decode(), flush=True)
 	assert_failure 1
 	shadowd_stop
 }
+
+@test "shadowd with a NOTIFY_SOCKET nobody listens on says so and serves anyway" {
+	NOTIFY_SOCKET=$TD/nobody.sock "$BIN/shadowd" --data-dir "$TD/nobody-data" \
+	    -i shadowd-nobody >"$TD/nobody.log" 2>&1 &
+	local sd=$!
+	track_pid "$sd"
+	wait_for_line "$TD/nobody.log" ': ready' 20
+	wait_for_line "$TD/nobody.log" "can't tell systemd that shadowd is ready" 5
+	run "$BIN/shadowctl" -i ctl-nobody -t nobody set on:=true
+	assert_success
+	kill -TERM "$sd"
+	wait_gone "$sd"
+}
