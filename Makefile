@@ -25,7 +25,7 @@ UNITS = shadowd.service shadowdev@.service
 BATS_LIB = contrib/bats/shadow.bash contrib/bats/example.bats
 
 CC = gcc
-PKGS = libmosquitto json-c openssl sqlite3
+PKGS = libmosquitto json-c openssl sqlite3 inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # shadowd alone tells systemd when it is ready (sd_notify, Type=notify).
@@ -47,7 +47,7 @@ CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
 	$(shell pkg-config --cflags $(shadowd_PKGS) 2>/dev/null) $(SAN_FLAGS) -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS) -lm -ldl
 
 PROGS = shadowctl shadowdev shadowd
 COMMON_SRC = $(wildcard common/*.c)
