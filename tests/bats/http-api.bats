@@ -51,7 +51,7 @@ setup() { sd_load; http_load; }
 
 @test "aws iot-data publish reaches MQTT subscribers, QoS 0 and 1, and retain keeps it" {
 	local f=$TD/sub.out id="pubsub-$RANDOM"
-	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -v -C 2 -W 10 -t 'app/#' >"$f" &
+	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -v -C 2 -W 60 -t 'app/#' >"$f" &
 	local sp=$!
 	wait_subscribed "$id"
 	run awsd publish --topic app/one --cli-binary-format raw-in-base64-out --payload 'hello 0'
