@@ -189,3 +189,19 @@ EOF
 	run py iotdata.py page "nothing-$t" 5
 	assert_equal "$(jq -c '[.results, has("nextToken")]' <<<"$output")" '[[],false]'
 }
+
+@test "boto3 gets InternalFailureException when the store can't write (full disk), and the shadow is as it was" {
+	local t; t=$(thing)
+	run py iotdata.py update "$t" '{"state":{"reported":{"a":1}}}'
+	assert_success
+	prlimit --pid "$SHADOWD_PID" --fsize=1:unlimited
+	run py iotdata.py update "$t" '{"state":{"reported":{"a":2}}}'
+	assert_output 'InternalFailureException: Internal service failure'
+	run py iotdata.py delete "$t"
+	assert_output 'InternalFailureException: Internal service failure'
+	prlimit --pid "$SHADOWD_PID" --fsize=unlimited:unlimited
+	run py iotdata.py get "$t"
+	assert_equal "$(jq -c '[.version, .state]' <<<"$output")" '[1,{"reported":{"a":1}}]'
+	run py iotdata.py update "$t" '{"state":{"reported":{"a":3}}}'
+	assert_equal "$(jq .version <<<"$output")" 2
+}
