@@ -24,7 +24,7 @@
 #include "log.h"
 
 #define HTTP_BODY_CHUNK 4096
-#define HTTP_MEMORY_LIMIT (16 * 1024)
+#define HTTP_MEMORY_LIMIT (8 * 1024)      /* per connection: head and buffers */
 #define HTTP_REFUSE_MARGIN 64U     /* connections accepted only to be closed */
 
 enum stage {

@@ -69,6 +69,10 @@ usage(FILE *out)
 	    "               [--password-file FILE] [-i CLIENT_ID] "
 	    "[-k SEC] [--mqtt 3.1.1|5]\n"
 	    "               [--profile NAME] [--config FILE] [-v | -q]\n"
+	    "               [--http [ADDR:]PORT [--http-credentials FILE]\n"
+	    "                [--http-cert FILE --http-key FILE] "
+	    "[--http-insecure]\n"
+	    "                [--http-max-connections N]]\n"
 	    "       shadowd -h | --version\n"
 	    "\n"
 	    "A local AWS IoT Device Shadow service: answers classic and "
@@ -85,6 +89,10 @@ usage(FILE *out)
 	    "  --forget-deleted SEC  forget deleted versions after SEC, "
 	    "0 = never (default 0)\n"
 	    "  -i, --client-id ID    MQTT client id (default shadowd)\n"
+	    "  --http [ADDR:]PORT    also serve the AWS IoT Data Plane API "
+	    "(HTTP) on ADDR\n"
+	    "                        (default 127.0.0.1); see shadowd(8), "
+	    "THE HTTP FACE\n"
 	    "\n"
 	    "See shadowd(8) for the connection options.\n");
 }

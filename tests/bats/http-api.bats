@@ -51,7 +51,7 @@ setup() { sd_load; http_load; }
 
 @test "aws iot-data publish reaches MQTT subscribers, QoS 0 and 1, and retain keeps it" {
 	local f=$TD/sub.out id="pubsub-$RANDOM"
-	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -v -C 2 -W 10 -t 'app/#' >"$f" &
+	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -v -C 2 -W 60 -t 'app/#' >"$f" &
 	local sp=$!
 	wait_subscribed "$id"
 	run awsd publish --topic app/one --cli-binary-format raw-in-base64-out --payload 'hello 0'
@@ -188,4 +188,20 @@ EOF
 	# a thing with no named shadow, or unknown
 	run py iotdata.py page "nothing-$t" 5
 	assert_equal "$(jq -c '[.results, has("nextToken")]' <<<"$output")" '[[],false]'
+}
+
+@test "boto3 gets InternalFailureException when the store can't write (full disk), and the shadow is as it was" {
+	local t; t=$(thing)
+	run py iotdata.py update "$t" '{"state":{"reported":{"a":1}}}'
+	assert_success
+	prlimit --pid "$SHADOWD_PID" --fsize=1:unlimited
+	run py iotdata.py update "$t" '{"state":{"reported":{"a":2}}}'
+	assert_output 'InternalFailureException: Internal service failure'
+	run py iotdata.py delete "$t"
+	assert_output 'InternalFailureException: Internal service failure'
+	prlimit --pid "$SHADOWD_PID" --fsize=unlimited:unlimited
+	run py iotdata.py get "$t"
+	assert_equal "$(jq -c '[.version, .state]' <<<"$output")" '[1,{"reported":{"a":1}}]'
+	run py iotdata.py update "$t" '{"state":{"reported":{"a":3}}}'
+	assert_equal "$(jq .version <<<"$output")" 2
 }
