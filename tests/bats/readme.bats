@@ -79,6 +79,7 @@ classify() {
 localise() {
 	local l=$1
 	l=${l//"-p $README_PORT"/-p $BROKER_PORT}
+	l=${l//"SHADOW_PORT=$README_PORT"/SHADOW_PORT=$BROKER_PORT}
 	l=${l//"-e $AWS_ENDPOINT"/-e localhost -p $TLS_PORT}
 	l=${l//"~/certs/"/$TD/home/certs/}
 	l=${l//"mosquitto_pub "/mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT }
@@ -246,7 +247,7 @@ readme_python() {
 			run run_readme_line "${l//8080/$port}"
 			assert_success ;;
 		env)
-			eval "$l" ;;
+			eval "$(localise "$l")" ;;
 		http)
 			seen=$((seen + 1))
 			run env PATH="$TD/path:/usr/bin:$PATH" bash -c "${l//127.0.0.1:8080/127.0.0.1:$port} | cat"
