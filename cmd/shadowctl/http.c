@@ -14,7 +14,6 @@
  */
 #include "transport.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "awscred.h"
 #include "conn.h"
+#include "hex.h"
 #include "httpc.h"
 #include "log.h"
 #include "sigv4.h"
@@ -45,31 +45,6 @@ struct http {
 	bool polled;
 	bool polling;               /* a timeout is wait_until's to report */
 };
-
-/* Percent-encode all but the unreserved characters of RFC 3986. */
-static int
-uri_encode(const char *in, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (n + 4 > outlen)
-			return -1;
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' ||
-		    *p == '~')
-			out[n++] = (char)*p;
-		else {
-			out[n++] = '%';
-			out[n++] = hex[*p >> 4];
-			out[n++] = hex[*p & 15];
-		}
-	}
-	if (n + 1 > outlen)
-		return -1;
-	out[n] = '\0';
-	return 0;
-}
 
 /*
  * "https://HOST[:PORT][/]": the base URL and the Host header. Anything
@@ -106,9 +81,9 @@ shadow_path(struct http *h)
 {
 	char thing[3 * SHADOW_THING_MAX + 1], name[3 * SHADOW_NAME_MAX + 1];
 
-	if (uri_encode(h->cfg->thing, thing, sizeof(thing)) == -1 ||
+	if (percent_encode(h->cfg->thing, thing, sizeof(thing)) == -1 ||
 	    (h->cfg->shadow != NULL &&
-	    uri_encode(h->cfg->shadow, name, sizeof(name)) == -1)) {
+	    percent_encode(h->cfg->shadow, name, sizeof(name)) == -1)) {
 		log_error("thing or shadow name too long");
 		return -1;
 	}
@@ -441,9 +416,9 @@ http_list(struct transport *t, const char *next_token, json_object **page)
 	char tok[1000] = "";
 	int n = 0;
 
-	if (uri_encode(h->cfg->thing, thing, sizeof(thing)) == -1 ||
+	if (percent_encode(h->cfg->thing, thing, sizeof(thing)) == -1 ||
 	    (next_token != NULL &&
-	    uri_encode(next_token, tok, sizeof(tok)) == -1)) {
+	    percent_encode(next_token, tok, sizeof(tok)) == -1)) {
 		log_error("list: the nextToken from %s is too long", h->base);
 		return CTL_CONNECT;
 	}
