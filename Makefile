@@ -4,6 +4,8 @@
 #   make bench           benchmarks (tests/bench)
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer
+#   make WERROR=0        warnings stay warnings (packagers)
+#   CC=clang make        any compiler from the environment or command line
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -13,10 +15,30 @@ BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
+# CC from the environment or the command line wins; make's own default
+# ("cc") gives way to gcc.
+ifeq ($(origin CC),default)
 CC = gcc
+endif
+
+# Libraries every program links, found by pkg-config once per make run.
 PKGS = libmosquitto json-c openssl sqlite3
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Libraries of one program only: <prog>_PKGS names pkg-config modules,
+# <prog>_LIBS other linker flags. They are added to that program's link
+# (and their -I flags to every compile). Fill them in when the code that
+# needs them lands: shadowd_PKGS = libmicrohttpd for the HTTP face;
+# shadowctl_LIBS = -ldl, as libcurl is dlopen()ed by shadowctl, never
+# linked. Unit tests that link a program's objects (UNIT_LINK_* below)
+# get that program's libraries too.
+shadowctl_PKGS =
+shadowctl_LIBS =
+shadowdev_PKGS =
+shadowdev_LIBS =
+shadowd_PKGS =
+shadowd_LIBS =
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -28,22 +50,49 @@ SAN_FLAGS =
 OPT ?= -O2 -g
 endif
 
+# WERROR=0 builds without -Werror (for packagers on newer compilers).
+WERROR ?= 1
+ifeq ($(WERROR),1)
+WERROR_FLAG = -Werror
+else
+WERROR_FLAG =
+endif
+
+PROGS = shadowctl shadowdev shadowd
+$(foreach p,$(PROGS),$(eval $(p)_PKG_CFLAGS := $(if $($(p)_PKGS),$(shell \
+	pkg-config --cflags $($(p)_PKGS) 2>/dev/null))))
+$(foreach p,$(PROGS),$(eval $(p)_PKG_LIBS := $(if $($(p)_PKGS),$(shell \
+	pkg-config --libs $($(p)_PKGS) 2>/dev/null))))
+
 CFLAGS ?=
-CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(SAN_FLAGS) -MMD -MP
+CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra $(WERROR_FLAG) -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+	-D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
+	$(foreach p,$(PROGS),$($(p)_PKG_CFLAGS)) $(SAN_FLAGS) -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
 LDLIBS += $(PKG_LIBS) -lm
 
-PROGS = shadowctl shadowdev shadowd
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON = $(BUILD)/libcommon.a
 BINS = $(PROGS:%=$(BUILD)/bin/%)
+PROG_OBJ = $(foreach p,$(PROGS),$(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(p)/*.c)))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+ALL_OBJ = $(COMMON_OBJ) $(PROG_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o) \
+	$(BENCH_SRC:%.c=$(BUILD)/%.o)
 MANPAGES = $(wildcard man/*.[1-8])
+
+# Unit tests of program units, which are not in libcommon: set
+# UNIT_LINK_<test> to the objects tests/unit/<test>.c links (without
+# main.o), e.g.
+#   UNIT_LINK_test_store = $(BUILD)/cmd/shadowd/store.o
+# and UNIT_PROG_<test> to the program whose libraries it needs. Unit tests
+# see every cmd/<prog>/ directory, so header names are unique across them.
+UNIT_LINK_test_rate = $(BUILD)/cmd/shadowd/rate.o
+UNIT_PROG_test_rate = shadowd
 
 all: $(BINS)
 
@@ -58,13 +107,17 @@ $(LIBCOMMON): $(COMMON_OBJ)
 define PROG_RULE
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_PKG_LIBS) $$($(1)_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBCOMMON)
+$(BUILD)/tests/unit/%.o: CFLAGS += $(PROGS:%=-Icmd/%)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(UNIT_LINK_$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $($(UNIT_PROG_$*)_PKG_LIBS) \
+	    $($(UNIT_PROG_$*)_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -128,4 +181,7 @@ clean:
 
 .PHONY: fuzz all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Objects are kept though only a chain of rules names some of them.
+.SECONDARY: $(ALL_OBJ)
+
+-include $(ALL_OBJ:.o=.d)
