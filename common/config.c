@@ -1236,24 +1236,18 @@ config_client_id_random(const char *prefix)
 	return id;
 }
 
-int
+enum config_status
 config_main(struct shadow_config *cfg, enum prog prog, int argc, char **argv,
     void (*usage)(FILE *))
 {
-	switch (config_load(cfg, prog, argc, argv)) {
-	case CONFIG_OK:
-		return -1;
-	case CONFIG_HELP:
+	enum config_status st = config_load(cfg, prog, argc, argv);
+
+	if (st == CONFIG_OK)
+		return st;
+	if (st == CONFIG_HELP)
 		usage(stdout);
-		config_free(cfg);
-		return 0;
-	case CONFIG_VERSION:
+	else if (st == CONFIG_VERSION)
 		printf("%s %s\n", prog_name(prog), SHADOW_TOOLS_VERSION);
-		config_free(cfg);
-		return 0;
-	case CONFIG_USAGE:
-		break;
-	}
 	config_free(cfg);
-	return 2;
+	return st;
 }

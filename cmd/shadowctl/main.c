@@ -529,12 +529,13 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	const struct command *cmd = NULL;
+	enum config_status cs;
 	enum ctl_status st;
-	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = config_main(&cfg, PROG_SHADOWCTL, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWCTL, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? CTL_USAGE : CTL_OK;
 	if ((st = config_check(&cfg, &cmd)) == CTL_OK)
 		st = cmd->run(&cfg);
 	config_free(&cfg);

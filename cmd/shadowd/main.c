@@ -701,11 +701,13 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	struct shadowd d;
+	enum config_status cs;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? 2 : 0;
 	if ((rc = check_config(&cfg)) != 0) {
 		config_free(&cfg);
 		return rc;
