@@ -1,5 +1,6 @@
 /*
- * config.h - the options of shadowctl, shadowdev and shadowd (CLI.md).
+ * config.h - the options of shadowctl, shadowdev and shadowd (shadowctl(1),
+ * shadowdev(1), shadowd(8), shadow.conf(5)).
  *
  * One table of options feeds the command line, the environment and the
  * config file (INI sections = profiles). Precedence: command line, then

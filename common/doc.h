@@ -1,5 +1,5 @@
 /*
- * doc.h - the Device Shadow document rules (SHADOW-PROTOCOL.md §2-§8), as a
+ * doc.h - the Device Shadow document rules (docs/PROTOCOL.md §2-§8), as a
  * pure library: json-c in, json-c out, no MQTT, no storage, no clock (the
  * caller passes `now`).
  *

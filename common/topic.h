@@ -2,7 +2,8 @@
  * topic.h - AWS IoT Device Shadow topic names, without allocating.
  *
  * Offers:
- *   shadow_thing_name_valid / shadow_name_valid   name rules (PROTOCOL §1)
+ *   shadow_thing_name_valid / shadow_name_valid   name rules
+ *                          (docs/PROTOCOL.md §1)
  *   shadow_topic_build     write "$aws/things/T/shadow[/name/S]/<msg>" into
  *                          the caller's buffer; TOPIC_TOO_SMALL if it won't fit
  *   shadow_topic_filter    the same for a subscription filter ending in "/#"

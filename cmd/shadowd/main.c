@@ -1,6 +1,6 @@
 /*
  * shadowd - a local AWS IoT Device Shadow service over any MQTT broker
- * (SHADOW-PROTOCOL.md). Requests that arrive together are handled in one
+ * (docs/PROTOCOL.md). Requests that arrive together are handled in one
  * store transaction; their answers go out only after it is committed.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * shadowdev - a simulated device that keeps its own state, obeys the deltas
- * of its shadow, reports back and publishes telemetry (CLI.md).
+ * of its shadow, reports back and publishes telemetry (shadowdev(1)).
  */
 #include <errno.h>
 #include <math.h>
