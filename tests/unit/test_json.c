@@ -98,10 +98,6 @@ test_utf8(void)
 	CHECK(!json_utf8_valid("\xed\xa0\x80", 3), "an encoded surrogate is not");
 	CHECK(!json_utf8_valid("\xf4\x90\x80\x80", 4),
 	    "a code point above U+10FFFF is not");
-	CHECK(fails_at("[\"ab\xc3\"]", 6, JSON_ENCODING, 4, "not UTF-8"),
-	    "a truncated sequence fails as encoding, at its first byte");
-	CHECK(fails_at("{\"a\":\xff", 6, JSON_ENCODING, 5, "not UTF-8"),
-	    "bad UTF-8 wins over bad JSON");
 }
 
 static void
@@ -120,30 +116,48 @@ test_syntax(void)
 		CHECK(syntax(bad[i]), "%s is a syntax error", bad[i]);
 	CHECK(json_read("[\"a\0\"]", 5, NULL, &(struct json_result){ 0 }) ==
 	    JSON_SYNTAX, "a raw NUL in the text is a syntax error");
-	CHECK(fails_at("", 0, JSON_SYNTAX, 0, "empty"),
-	    "an empty text is refused as empty");
-	CHECK(fails_at("[1, x]", 6, JSON_SYNTAX, 4, "unexpected character"),
-	    "a stray character is named with its offset");
-	CHECK(fails_at("[\"a\nb\"]", 7, JSON_SYNTAX, 1, "invalid string"),
-	    "a raw control character in a string is named at the string");
-	CHECK(fails_at("{\"a\":1.}", 8, JSON_SYNTAX, 5, "invalid number"),
-	    "a bad number is named at the number");
-	CHECK(fails_at("{\"a\":", 5, JSON_SYNTAX, 5, "unexpected end of data"),
-	    "a text that stops early fails at its end");
 }
 
+#define TRAILING "unexpected text after the document"
+
+/* Where and why a text fails. */
+static const struct fault {
+	const char *text;
+	enum json_status status;
+	size_t offset;
+	const char *why;
+	const char *name;
+} faults[] = {
+	{ "[\"ab\xc3\"]", JSON_ENCODING, 4, "not UTF-8",
+	    "a truncated sequence fails as encoding, at its first byte" },
+	{ "{\"a\":\xff", JSON_ENCODING, 5, "not UTF-8",
+	    "bad UTF-8 wins over bad JSON" },
+	{ "", JSON_SYNTAX, 0, "empty", "an empty text is refused as empty" },
+	{ "[1, x]", JSON_SYNTAX, 4, "unexpected character",
+	    "a stray character is named with its offset" },
+	{ "[\"a\nb\"]", JSON_SYNTAX, 1, "invalid string",
+	    "a raw control character in a string is named at the string" },
+	{ "{\"a\":1.}", JSON_SYNTAX, 5, "invalid number",
+	    "a bad number is named at the number" },
+	{ "{\"a\":", JSON_SYNTAX, 5, "unexpected end of data",
+	    "a text that stops early fails at its end" },
+	{ "{\"state\":{}} trailing", JSON_SYNTAX, 13, TRAILING,
+	    "a word after the document is named as trailing text" },
+	{ "{}{}", JSON_SYNTAX, 2, TRAILING, "a second document is trailing text" },
+	{ "1 2", JSON_SYNTAX, 2, TRAILING, "a second number is trailing text" },
+	{ "[18446744073709551616]", JSON_SYNTAX, 1, "number out of range",
+	    "an integer above uint64 is refused" },
+};
+
 static void
-test_trailing(void)
+test_faults(void)
 {
-	CHECK(fails_at("{\"state\":{}} trailing", 21, JSON_SYNTAX, 13,
-	    "unexpected text after the document"),
-	    "a word after the document is named as trailing text");
-	CHECK(fails_at("{}{}", 4, JSON_SYNTAX, 2,
-	    "unexpected text after the document"),
-	    "a second document is trailing text");
-	CHECK(fails_at("1 2", 3, JSON_SYNTAX, 2,
-	    "unexpected text after the document"),
-	    "a second number is trailing text");
+	size_t i;
+
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		CHECK(fails_at(faults[i].text, strlen(faults[i].text),
+		    faults[i].status, faults[i].offset, faults[i].why),
+		    "%s", faults[i].name);
 }
 
 static void
@@ -152,8 +166,6 @@ test_numbers_in_range(void)
 	CHECK(accepts("18446744073709551615") &&
 	    accepts("-9223372036854775808"),
 	    "the largest uint64 and the smallest int64 are read");
-	CHECK(fails_at("[18446744073709551616]", 22, JSON_SYNTAX, 1,
-	    "number out of range"), "an integer above uint64 is refused");
 	CHECK(syntax("-9223372036854775809"),
 	    "an integer below int64 is refused");
 	CHECK(syntax("[1e999]") && syntax("-1e400"),
@@ -239,7 +251,7 @@ main(void)
 	test_values();
 	test_utf8();
 	test_syntax();
-	test_trailing();
+	test_faults();
 	test_numbers_in_range();
 	test_range_member();
 	test_depth();
