@@ -22,17 +22,18 @@ CC = gcc
 endif
 
 # Libraries every program links, found by pkg-config once per make run.
-PKGS = libmosquitto json-c openssl sqlite3
+PKGS = libmosquitto json-c openssl sqlite3 inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Libraries of one program only: <prog>_PKGS names pkg-config modules,
 # <prog>_LIBS other linker flags. They are added to that program's link
 # (and their -I flags to every compile). Fill them in when the code that
-# needs them lands: shadowd_PKGS = libmicrohttpd for the HTTP face;
-# shadowctl_LIBS = -ldl, as libcurl is dlopen()ed by shadowctl, never
-# linked. Unit tests that link a program's objects (UNIT_LINK_* below)
-# get that program's libraries too.
+# needs them lands: shadowd_PKGS = libmicrohttpd for the HTTP face.
+# libcurl is never linked: common/httpc dlopen()s it, hence -ldl in LDLIBS
+# for whatever links httpc (shadowctl, its unit test). Unit tests that
+# link a program's objects (UNIT_LINK_* below) get that program's
+# libraries too.
 shadowctl_PKGS =
 shadowctl_LIBS =
 shadowdev_PKGS =
@@ -70,7 +71,7 @@ CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra $(WERROR_FLAG) -Wshadow \
 	-D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
 	$(foreach p,$(PROGS),$($(p)_PKG_CFLAGS)) $(SAN_FLAGS) -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS) -lm -ldl
 
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -11,9 +11,7 @@
 #include <string.h>
 
 #include "json.h"
-
-#define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s\n", \
-	__FILE__, __LINE__, #c); abort(); } } while (0)
+#include "require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
