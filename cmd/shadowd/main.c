@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <mosquitto.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "conn.h"
@@ -115,8 +116,9 @@ on_signal(int sig)
 	char c = (char)sig;
 
 	stop_requested = 1;
-	if (signal_pipe[1] != -1)
-		(void)write(signal_pipe[1], &c, 1);
+	/* A full pipe already holds a wakeup: nothing to do on failure. */
+	if (signal_pipe[1] != -1 && write(signal_pipe[1], &c, 1) == -1)
+		stop_requested = 1;
 	errno = saved;
 }
 
@@ -672,6 +674,10 @@ service_run(struct shadowd *d)
 	}
 	d->ready = true;
 	log_ready(d);
+	/* Type=notify in shadowd.service; a no-op outside systemd. */
+	if ((rc = sd_notify(0, "READY=1")) < 0)
+		log_warn("can't tell systemd that shadowd is ready: %s",
+		    strerror(-rc));
 	serve(d);
 	log_info("stopping: finishing the requests in hand");
 	service_stop(d);
