@@ -8,6 +8,8 @@
 #   make install         PREFIX=/usr/local DESTDIR= (make uninstall undoes it)
 #   make deb             Debian packages into build/deb (debian/)
 #   make SANITIZE=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer
+#   make WERROR=0        warnings stay warnings (packagers)
+#   CC=clang make        any compiler from the environment or command line
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -24,16 +26,33 @@ INSTALL_DIRS = $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 \
 UNITS = shadowd.service shadowdev@.service
 BATS_LIB = contrib/bats/shadow.bash contrib/bats/example.bats
 
+# CC from the environment or the command line wins; make's own default
+# ("cc") gives way to gcc.
+ifeq ($(origin CC),default)
 CC = gcc
+endif
+
+# Libraries every program links, found by pkg-config once per make run.
 PKGS = libmosquitto json-c openssl sqlite3 inih
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Libraries of one program only: <program>_PKGS gives <program>_CFLAGS
-# and <program>_LIBS. shadowd: the HTTP face (libmicrohttpd), and it tells
-# systemd when it is ready (sd_notify, Type=notify).
-shadowd_PKGS = libmicrohttpd libsystemd
-shadowd_CFLAGS := $(shell pkg-config --cflags $(shadowd_PKGS) 2>/dev/null)
-shadowd_LIBS := $(shell pkg-config --libs $(shadowd_PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Libraries of one program only: <prog>_PKGS names pkg-config modules,
+# <prog>_LIBS other linker flags. They are added to that program's link
+# (and their -I flags to every compile). Fill them in when the code that
+# needs them lands (shadowd: libmicrohttpd for the HTTP face).
+# libcurl is never linked: common/httpc dlopen()s it, hence -ldl in LDLIBS
+# for whatever links httpc (shadowctl, its unit test). Unit tests that
+# link a program's objects (UNIT_LINK_* below) get that program's
+# libraries too.
+shadowctl_PKGS =
+shadowctl_LIBS =
+shadowdev_PKGS =
+shadowdev_LIBS =
+# shadowd alone tells systemd when it is ready (sd_notify, Type=notify).
+# Its HTTP face is libmicrohttpd.
+shadowd_PKGS = libsystemd libmicrohttpd
+shadowd_LIBS =
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -45,23 +64,49 @@ SAN_FLAGS =
 OPT ?= -O2 -g
 endif
 
+# WERROR=0 builds without -Werror (for packagers on newer compilers).
+WERROR ?= 1
+ifeq ($(WERROR),1)
+WERROR_FLAG = -Werror
+else
+WERROR_FLAG =
+endif
+
+PROGS = shadowctl shadowdev shadowd
+$(foreach p,$(PROGS),$(eval $(p)_PKG_CFLAGS := $(if $($(p)_PKGS),$(shell \
+	pkg-config --cflags $($(p)_PKGS) 2>/dev/null))))
+$(foreach p,$(PROGS),$(eval $(p)_PKG_LIBS := $(if $($(p)_PKGS),$(shell \
+	pkg-config --libs $($(p)_PKGS) 2>/dev/null))))
+
 CFLAGS ?=
-CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
-	$(shell pkg-config --cflags $(shadowd_PKGS) 2>/dev/null) $(SAN_FLAGS) -MMD -MP
+CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra $(WERROR_FLAG) -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+	-D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
+	$(foreach p,$(PROGS),$($(p)_PKG_CFLAGS)) $(SAN_FLAGS) -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
 LDLIBS += $(PKG_LIBS) -lm -ldl
 
-PROGS = shadowctl shadowdev shadowd
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIBCOMMON = $(BUILD)/libcommon.a
 BINS = $(PROGS:%=$(BUILD)/bin/%)
+PROG_OBJ = $(foreach p,$(PROGS),$(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(p)/*.c)))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+ALL_OBJ = $(COMMON_OBJ) $(PROG_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o) \
+	$(BENCH_SRC:%.c=$(BUILD)/%.o)
 MANPAGES = $(wildcard man/*.[1-8])
+
+# Unit tests of program units, which are not in libcommon: set
+# UNIT_LINK_<test> to the objects tests/unit/<test>.c links (without
+# main.o), e.g.
+#   UNIT_LINK_test_store = $(BUILD)/cmd/shadowd/store.o
+# and UNIT_PROG_<test> to the program whose libraries it needs. Unit tests
+# see every cmd/<prog>/ directory, so header names are unique across them.
+UNIT_LINK_test_rate = $(BUILD)/cmd/shadowd/rate.o
+UNIT_PROG_test_rate = shadowd
 
 all: $(BINS)
 
@@ -74,16 +119,19 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
 define PROG_RULE
-$(BUILD)/cmd/$(1)/%.o: CFLAGS += $$($(1)_CFLAGS)
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_PKG_LIBS) $$($(1)_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBCOMMON)
+$(BUILD)/tests/unit/%.o: CFLAGS += $(PROGS:%=-Icmd/%)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(UNIT_LINK_$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $($(UNIT_PROG_$*)_PKG_LIBS) \
+	    $($(UNIT_PROG_$*)_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -205,4 +253,7 @@ clean:
 
 .PHONY: fuzz all deps deps-run deps-test deb units check lint-bats mutate check-valgrind bench-bins bench demo lint-man install uninstall clean
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Objects are kept though only a chain of rules names some of them.
+.SECONDARY: $(ALL_OBJ)
+
+-include $(ALL_OBJ:.o=.d)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "json.h"
 #include "log.h"
 
 bool
@@ -55,17 +56,14 @@ transport_report_rejected(const char *op, const char *code,
 json_object *
 transport_parse_object(const void *text, size_t len)
 {
-	json_tokener *tok;
-	json_object *doc;
+	struct json_result jr;
 
-	if (text == NULL || len == 0 || len > DOC_MAX_PAYLOAD ||
-	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
+	if (text == NULL || len > DOC_MAX_PAYLOAD ||
+	    json_read(text, len, NULL, &jr) != JSON_OK)
 		return NULL;
-	doc = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
-	if (doc != NULL && !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
+	if (!json_object_is_type(jr.value, json_type_object)) {
+		json_object_put(jr.value);
 		return NULL;
 	}
-	return doc;
+	return jr.value;
 }

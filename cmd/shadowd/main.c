@@ -1,6 +1,6 @@
 /*
  * shadowd - a local AWS IoT Device Shadow service over any MQTT broker
- * (SHADOW-PROTOCOL.md). Requests that arrive together are handled in one
+ * (docs/PROTOCOL.md). Requests that arrive together are handled in one
  * store transaction; their answers go out only after it is committed.
  */
 #include <errno.h>
@@ -551,12 +551,14 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	struct shadowd d;
+	enum config_status cs;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&d, 0, sizeof(d));
-	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? 2 : 0;
 	if ((rc = check_config(&cfg, &d.dp)) != 0) {
 		config_free(&cfg);
 		return rc;

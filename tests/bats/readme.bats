@@ -240,6 +240,15 @@ readme_python() {
 	mkdir -p "$TD/aws-home"
 	export HOME=$TD/aws-home AWS_CONFIG_FILE=$TD/aws-home/none AWS_SHARED_CREDENTIALS_FILE=$TD/aws-home/none
 	export AWS_EC2_METADATA_DISABLED=true
+	# the shadowd of the tests before lets go of the data directory first
+	if [ -f "$TD/readme-shadowd.pid" ]; then
+		kill "$(cat "$TD/readme-shadowd.pid")" 2>/dev/null
+		local i
+		for i in $(seq 1 600); do
+			kill -0 "$(cat "$TD/readme-shadowd.pid")" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
 	while IFS= read -r l; do
 		case "$(classify "$l")" in
 		shadowd)
