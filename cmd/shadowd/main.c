@@ -1,6 +1,6 @@
 /*
  * shadowd - a local AWS IoT Device Shadow service over any MQTT broker
- * (SHADOW-PROTOCOL.md). Requests that arrive together are handled in one
+ * (docs/PROTOCOL.md). Requests that arrive together are handled in one
  * store transaction; their answers go out only after it is committed.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <mosquitto.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "conn.h"
@@ -115,8 +116,9 @@ on_signal(int sig)
 	char c = (char)sig;
 
 	stop_requested = 1;
-	if (signal_pipe[1] != -1)
-		(void)write(signal_pipe[1], &c, 1);
+	/* A full pipe already holds a wakeup: nothing to do on failure. */
+	if (signal_pipe[1] != -1 && write(signal_pipe[1], &c, 1) == -1)
+		stop_requested = 1;
 	errno = saved;
 }
 
@@ -672,6 +674,10 @@ service_run(struct shadowd *d)
 	}
 	d->ready = true;
 	log_ready(d);
+	/* Type=notify in shadowd.service; a no-op outside systemd. */
+	if ((rc = sd_notify(0, "READY=1")) < 0)
+		log_warn("can't tell systemd that shadowd is ready: %s",
+		    strerror(-rc));
 	serve(d);
 	log_info("stopping: finishing the requests in hand");
 	service_stop(d);
@@ -701,11 +707,13 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	struct shadowd d;
+	enum config_status cs;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? 2 : 0;
 	if ((rc = check_config(&cfg)) != 0) {
 		config_free(&cfg);
 		return rc;

@@ -17,6 +17,9 @@
 
 #include "check.h"
 
+#define LLVMFuzzerTestOneInput fuzz_json_one
+#include "../fuzz/fuzz_json.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_doc_update_one
 #include "../fuzz/fuzz_doc_update.c"
 #undef LLVMFuzzerTestOneInput
@@ -31,6 +34,14 @@
 #include "../fuzz/fuzz_config.c"
 #undef LLVMFuzzerTestOneInput
 #undef LLVMFuzzerInitialize
+#define LLVMFuzzerTestOneInput fuzz_sigv4_one
+#include "../fuzz/fuzz_sigv4.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_awscred_one
+#define LLVMFuzzerInitialize fuzz_awscred_init
+#include "../fuzz/fuzz_awscred.c"
+#undef LLVMFuzzerTestOneInput
+#undef LLVMFuzzerInitialize
 
 struct harness {
 	const char *name;
@@ -39,10 +50,13 @@ struct harness {
 };
 
 static const struct harness harnesses[] = {
+	{ "fuzz_json", NULL, fuzz_json_one },
 	{ "fuzz_doc_update", NULL, fuzz_doc_update_one },
 	{ "fuzz_topic", NULL, fuzz_topic_one },
 	{ "fuzz_assign", NULL, fuzz_assign_one },
 	{ "fuzz_config", fuzz_config_init, fuzz_config_one },
+	{ "fuzz_sigv4", NULL, fuzz_sigv4_one },
+	{ "fuzz_awscred", fuzz_awscred_init, fuzz_awscred_one },
 };
 
 static int
