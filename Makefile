@@ -62,7 +62,15 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBCO
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBCOMMON)
+# Unit tests of program units (not in libcommon): UNIT_LINK_<test> names
+# the objects a test links, and tests see the program's headers.
+UNIT_LINK_test_owned = $(BUILD)/cmd/shadowdev/owned.o
+UNIT_LINK_test_statefile = $(BUILD)/cmd/shadowdev/statefile.o
+
+$(BUILD)/tests/unit/%.o: CFLAGS += -Icmd/shadowdev
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $$(UNIT_LINK_$$*) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -14,28 +14,13 @@
 #include "conn.h"
 #include "events.h"
 #include "log.h"
+#include "owned.h"
 
 #define DEVICE_QOS 1
 #define DEVICE_DEFAULT_STATE "MOTOR=OFF"
-#define DEVICE_PATH_MAX 16
 #define TOKEN_GET 'g'
 #define TOKEN_REPORT 'r'
 #define TOKEN_CLEAR 'x'
-
-enum ownership {
-	OWN_NONE,       /* no owned key at or below this path */
-	OWN_ANCESTOR,   /* an owned key lies below this path */
-	OWN_OWNED       /* this path is an owned key, or inside one */
-};
-
-/* A delta sorted by what the device does with each of its keys. */
-struct delta_split {
-	json_object *apply;     /* owned and fresh: merged into the state */
-	json_object *clear;     /* owned but expired: those paths set to null */
-	json_object *expired;   /* dotted keys of clear */
-	json_object *ignored;   /* dotted keys the device does not own */
-	int64_t oldest;         /* desired timestamp of the oldest expired key */
-};
 
 static const enum shadow_msg answer_msgs[] = {
 	SHADOW_MSG_UPDATE_DELTA,
@@ -72,67 +57,6 @@ fields_new(const char *key, json_object *val)
 	return f;
 }
 
-/* The key of an assignment as written, up to its unescaped "=" or ":=". */
-static char *
-assignment_key(const char *arg)
-{
-	const char *s;
-
-	for (s = arg; *s != '\0'; s++) {
-		if (*s == '\\' && s[1] != '\0') {
-			s++;
-			continue;
-		}
-		if (*s == '=' || (*s == ':' && s[1] == '='))
-			break;
-	}
-	return strndup(arg, s - arg);
-}
-
-/*
- * The owned path of an assignment, as an array of keys: assign_null on an
- * empty document gives a chain of one-key objects ending in null.
- */
-static int
-owned_path_add(struct device *d, const char *arg, char *err, size_t errlen)
-{
-	json_object *probe = NULL, *cur, *path, *next;
-	char *key;
-	int rc = -1;
-
-	if ((key = assignment_key(arg)) == NULL) {
-		snprintf(err, errlen, "'%s': %s", arg, strerror(errno));
-		return -1;
-	}
-	if (assign_null(&probe, key, err, errlen) != 0)
-		goto out;
-	if ((path = json_object_new_array()) == NULL ||
-	    json_object_array_add(d->owned, path) != 0) {
-		json_object_put(path);
-		snprintf(err, errlen, "'%s': out of memory", arg);
-		goto out;
-	}
-	for (cur = probe; cur != NULL; cur = next) {
-		next = NULL;
-		json_object_object_foreach(cur, k, v) {
-			if (json_object_array_add(path,
-			    json_object_new_string(k)) != 0) {
-				snprintf(err, errlen, "'%s': out of memory",
-				    arg);
-				goto out;
-			}
-			next = v;
-		}
-		if (next != NULL && !json_object_is_type(next, json_type_object))
-			break;
-	}
-	rc = 0;
-out:
-	json_object_put(probe);
-	free(key);
-	return rc;
-}
-
 static int
 device_state_load(struct device *d, char *err, size_t errlen)
 {
@@ -144,13 +68,13 @@ device_state_load(struct device *d, char *err, size_t errlen)
 		args = defaults;
 		n = 1;
 	}
-	if ((d->owned = json_object_new_array()) == NULL) {
+	if ((d->owned = owned_new()) == NULL) {
 		snprintf(err, errlen, "owned keys: out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (assign_apply(&d->state, args[i], err, errlen) != 0 ||
-		    owned_path_add(d, args[i], err, errlen) != 0)
+		    owned_add_assignment(d->owned, args[i], err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -210,23 +134,40 @@ device_seed(struct device *d)
 	d->token_prefix[12] = '\0';
 }
 
+/*
+ * One init for a single device (proto NULL, stats NULL) and the devices of
+ * a fleet (the first one reads --state, the others share its owned keys and
+ * copy its state).
+ */
 int
-device_init(struct device *d, const struct shadow_config *cfg, char *err,
-    size_t errlen)
+device_init(struct device *d, const struct shadow_config *cfg,
+    const char *thing, const struct device *proto, struct device_stats *stats,
+    char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
 	d->cfg = cfg;
-	d->thing = cfg->thing;
+	d->thing = thing;
 	d->shadow = cfg->shadow;
-	d->client_id = strdup(cfg->client_id != NULL ? cfg->client_id :
-	    cfg->thing);
-	if (d->client_id == NULL) {
-		snprintf(err, errlen, "client id: %s", strerror(errno));
+	d->stats = stats;
+	if ((d->client_id = strdup(cfg->client_id != NULL ? cfg->client_id :
+	    thing)) == NULL) {
+		snprintf(err, errlen, "client id of %s: %s", thing,
+		    strerror(errno));
 		return -1;
 	}
-	if (device_state_load(d, err, errlen) != 0 ||
-	    device_topics(d, err, errlen) != 0)
+	if (proto == NULL) {
+		if (device_state_load(d, err, errlen) != 0)
+			return -1;
+	} else {
+		d->owned = owned_ref(proto->owned);
+		if (json_object_deep_copy(proto->state, &d->state, NULL) != 0) {
+			snprintf(err, errlen, "state of %s: out of memory",
+			    thing);
+			return -1;
+		}
+	}
+	if (device_topics(d, err, errlen) != 0)
 		return -1;
 	device_seed(d);
 	return 0;
@@ -392,189 +333,6 @@ device_on_disconnect(void *ud, int rc)
 	    rc == 0 ? "" : ", reconnecting");
 }
 
-/* Does path[0..n) lie on, inside or above an owned key? */
-static enum ownership
-device_ownership(const struct device *d, const char *const *path, size_t n)
-{
-	enum ownership best = OWN_NONE;
-	size_t nowned = json_object_array_length(d->owned);
-
-	for (size_t i = 0; i < nowned; i++) {
-		json_object *o = json_object_array_get_idx(d->owned, i);
-		size_t m = json_object_array_length(o), j;
-
-		for (j = 0; j < m && j < n; j++)
-			if (strcmp(path[j], json_object_get_string(
-			    json_object_array_get_idx(o, j))) != 0)
-				break;
-		if (j < m && j < n)
-			continue;
-		if (m <= n)
-			return OWN_OWNED;
-		best = OWN_ANCESTOR;
-	}
-	return best;
-}
-
-static void
-path_text(const char *const *path, size_t n, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && len < size; i++) {
-		int w = snprintf(buf + len, size - len, "%s%s",
-		    i > 0 ? "." : "", path[i]);
-		if (w < 0)
-			return;
-		len += (size_t)w;
-	}
-}
-
-/* Set path[0..n) in *root (created when NULL) to val (consumed). */
-static int
-path_set(json_object **root, const char *const *path, size_t n,
-    json_object *val)
-{
-	json_object *o, *child;
-
-	if (*root == NULL && (*root = json_object_new_object()) == NULL)
-		goto fail;
-	o = *root;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (!json_object_object_get_ex(o, path[i], &child) ||
-		    !json_object_is_type(child, json_type_object)) {
-			if ((child = json_object_new_object()) == NULL ||
-			    json_object_object_add(o, path[i], child) != 0) {
-				json_object_put(child);
-				goto fail;
-			}
-		}
-		o = child;
-	}
-	if (json_object_object_add(o, path[n - 1], val) != 0)
-		goto fail;
-	return 0;
-fail:
-	json_object_put(val);
-	log_error("can't sort delta: out of memory");
-	return -1;
-}
-
-static int
-list_add(json_object **list, const char *const *path, size_t n)
-{
-	char text[1024];
-
-	path_text(path, n, text, sizeof(text));
-	if (*list == NULL && (*list = json_object_new_array()) == NULL)
-		return -1;
-	return json_object_array_add(*list, json_object_new_string(text));
-}
-
-/* Newest {"timestamp":T} leaf in a metadata subtree; -1 when none. */
-static int64_t
-metadata_newest(json_object *m)
-{
-	json_object *ts;
-	int64_t best = -1, t;
-	size_t n;
-
-	switch (json_object_get_type(m)) {
-	case json_type_object:
-		if (json_object_object_get_ex(m, "timestamp", &ts) &&
-		    json_object_is_type(ts, json_type_int))
-			return json_object_get_int64(ts);
-		json_object_object_foreach(m, k, v) {
-			(void)k;
-			if ((t = metadata_newest(v)) > best)
-				best = t;
-		}
-		return best;
-	case json_type_array:
-		n = json_object_array_length(m);
-		for (size_t i = 0; i < n; i++)
-			if ((t = metadata_newest(json_object_array_get_idx(m,
-			    i))) > best)
-				best = t;
-		return best;
-	default:
-		return -1;
-	}
-}
-
-static bool
-device_expired(const struct device *d, json_object *meta, int64_t now,
-    int64_t *ts)
-{
-	if (d->cfg->max_desired_age <= 0)
-		return false;
-	*ts = metadata_newest(meta);
-	return *ts >= 0 && (double)(now - *ts) > d->cfg->max_desired_age;
-}
-
-static int
-delta_split_owned(const struct device *d, json_object *v, json_object *meta,
-    const char **path, size_t n, struct delta_split *sp, int64_t now)
-{
-	int64_t ts;
-	json_object *copy = NULL;
-
-	if (device_expired(d, meta, now, &ts)) {
-		if (sp->oldest < 0 || ts < sp->oldest)
-			sp->oldest = ts;
-		if (list_add(&sp->expired, path, n) != 0)
-			return -1;
-		return path_set(&sp->clear, path, n, NULL);
-	}
-	if (json_object_deep_copy(v, &copy, NULL) != 0)
-		return -1;
-	return path_set(&sp->apply, path, n, copy);
-}
-
-static int
-delta_split(const struct device *d, json_object *delta, json_object *meta,
-    const char **path, size_t n, struct delta_split *sp, int64_t now)
-{
-	json_object *m;
-
-	json_object_object_foreach(delta, k, v) {
-		int rc = 0;
-
-		if (n >= DEVICE_PATH_MAX)
-			return list_add(&sp->ignored, path, n);
-		path[n] = k;
-		if (meta == NULL || !json_object_object_get_ex(meta, k, &m))
-			m = NULL;
-		switch (device_ownership(d, path, n + 1)) {
-		case OWN_OWNED:
-			rc = delta_split_owned(d, v, m, path, n + 1, sp, now);
-			break;
-		case OWN_ANCESTOR:
-			if (json_object_is_type(v, json_type_object)) {
-				rc = delta_split(d, v, m, path, n + 1, sp, now);
-				break;
-			}
-			/* FALLTHROUGH */
-		case OWN_NONE:
-			rc = list_add(&sp->ignored, path, n + 1);
-			break;
-		}
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void
-delta_split_free(struct delta_split *sp)
-{
-	json_object_put(sp->apply);
-	json_object_put(sp->clear);
-	json_object_put(sp->expired);
-	json_object_put(sp->ignored);
-}
-
 /* "a, b.c" for a human line. */
 static const char *
 keys_text(json_object *keys, char *buf, size_t size)
@@ -604,7 +362,7 @@ device_log_ignored(struct device *d, json_object *keys)
 }
 
 static void
-device_expire(struct device *d, struct delta_split *sp, int64_t now)
+device_expire(struct device *d, struct owned_split *sp, int64_t now)
 {
 	json_object *f = fields_new("keys", json_object_get(sp->expired));
 	char text[1024];
@@ -652,16 +410,15 @@ static void
 device_handle_delta(struct device *d, json_object *delta, json_object *meta,
     int64_t version, const char *source, bool report)
 {
-	struct delta_split sp = { .oldest = -1 };
-	const char *path[DEVICE_PATH_MAX];
+	struct owned_split sp;
 	int64_t now = (int64_t)time(NULL);
 
 	if (events_enabled())
 		device_log_delta(d, delta, version, source);
-	if (delta_split(d, delta, meta, path, 0, &sp, now) != 0) {
+	if (owned_split(d->owned, delta, meta, d->cfg->max_desired_age, now,
+	    &sp) != 0) {
 		log_error("can't handle delta version %lld: out of memory",
 		    (long long)version);
-		delta_split_free(&sp);
 		return;
 	}
 	if (sp.ignored != NULL)
@@ -674,7 +431,7 @@ device_handle_delta(struct device *d, json_object *delta, json_object *meta,
 	}
 	if (report)
 		device_report(d);
-	delta_split_free(&sp);
+	owned_split_free(&sp);
 }
 
 static int64_t
@@ -978,7 +735,7 @@ static void
 device_telemetry(struct device *d)
 {
 	if (!d->connected) {
-		log_debug("not connected: telemetry skipped");
+		log_debug("%s not connected: telemetry skipped", d->thing);
 		return;
 	}
 	device_publish_telemetry(d, d->topic_temperature, "temp",
@@ -994,6 +751,19 @@ device_interval_ms(const struct device *d)
 	long long ms = (long long)(d->cfg->interval * 1000.0);
 
 	return ms > 0 ? ms : 1;
+}
+
+/* The one telemetry scheduler: publish when due, then book the next slot. */
+static bool
+device_telemetry_due(struct device *d, long long now)
+{
+	if (now < d->next_telemetry_ms)
+		return false;
+	device_telemetry(d);
+	d->next_telemetry_ms += device_interval_ms(d);
+	if (d->next_telemetry_ms <= now)
+		d->next_telemetry_ms = now + device_interval_ms(d);
+	return true;
 }
 
 /* The device's connection object, made on first use: persistent session,
@@ -1041,12 +811,7 @@ device_run_once(struct device *d, int timeout_ms)
 {
 	long long now = conn_now_ms(), wait;
 
-	if (now >= d->next_telemetry_ms) {
-		device_telemetry(d);
-		d->next_telemetry_ms += device_interval_ms(d);
-		if (d->next_telemetry_ms <= now)
-			d->next_telemetry_ms = now + device_interval_ms(d);
-	}
+	device_telemetry_due(d, now);
 	wait = d->next_telemetry_ms - now;
 	if (wait > timeout_ms)
 		wait = timeout_ms;
@@ -1072,46 +837,13 @@ device_free(struct device *d)
 	if (d->conn != NULL)
 		conn_free(d->conn);
 	json_object_put(d->state);
-	json_object_put(d->owned);
+	owned_free(d->owned);
 	free(d->client_id);
 	free(d->topic_get);
 	free(d->topic_update);
 	free(d->topic_temperature);
 	free(d->topic_vibration);
 	memset(d, 0, sizeof(*d));
-}
-
-int
-device_init_named(struct device *d, const struct shadow_config *cfg,
-    const char *thing, const struct device *proto, struct device_stats *stats,
-    char *err, size_t errlen)
-{
-	memset(d, 0, sizeof(*d));
-	d->fd = -1;
-	d->cfg = cfg;
-	d->thing = thing;
-	d->shadow = cfg->shadow;
-	d->stats = stats;
-	if ((d->client_id = strdup(thing)) == NULL) {
-		snprintf(err, errlen, "client id %s: %s", thing,
-		    strerror(errno));
-		return -1;
-	}
-	if (proto == NULL) {
-		if (device_state_load(d, err, errlen) != 0)
-			return -1;
-	} else {
-		d->owned = json_object_get(proto->owned);
-		if (json_object_deep_copy(proto->state, &d->state, NULL) != 0) {
-			snprintf(err, errlen, "state of %s: out of memory",
-			    thing);
-			return -1;
-		}
-	}
-	if (device_topics(d, err, errlen) != 0)
-		return -1;
-	device_seed(d);
-	return 0;
 }
 
 int
@@ -1149,14 +881,8 @@ device_tick(struct device *d, long long now, bool keepalive)
 
 	if (d->conn == NULL)
 		return false;
-	if (now >= d->next_telemetry_ms) {
-		if (d->connected)
-			device_telemetry(d);
-		d->next_telemetry_ms += device_interval_ms(d);
-		if (d->next_telemetry_ms <= now)
-			d->next_telemetry_ms = now + device_interval_ms(d);
+	if (device_telemetry_due(d, now))
 		acted = true;
-	}
 	retry = conn_retry_at(d->conn);
 	if (retry != 0 && now >= retry)
 		acted = true;

@@ -7,7 +7,9 @@
  * loop can drive it the same way.
  *
  * Offers:
- *   device_init       owned keys from --state, topics, client id (no network)
+ *   device_init       owned keys (owned.h) and state from --state, or
+ *                     shared with a fleet's first device; topics, client
+ *                     id (no network)
  *   device_connect    one connection attempt (retried by the caller)
  *   device_run_once   network + telemetry for at most timeout_ms
  *   device_next_ms    when the device's next timer is due
@@ -15,8 +17,6 @@
  *   device_free       release everything device_init allocated
  *
  * For a fleet (fleet.c), driven by one poll loop without blocking:
- *   device_init_named  like device_init, with its own thing name; client id
- *                      = thing name; counters in a shared device_stats
  *   device_start       create the connection and begin connecting
  *   device_service     read/write as poll said
  *   device_tick        telemetry when due, keep-alive, reconnect when due
@@ -52,7 +52,7 @@ struct device {
 	const char *shadow;
 
 	json_object *state;          /* owned keys and their current values */
-	json_object *owned;          /* array of owned paths (arrays of keys) */
+	struct owned *owned;         /* the owned keys (shared in a fleet) */
 
 	/* Allocated to size: a fleet holds thousands of devices. */
 	char *topic_get;
@@ -76,6 +76,7 @@ struct device {
 };
 
 int device_init(struct device *d, const struct shadow_config *cfg,
+    const char *thing, const struct device *proto, struct device_stats *stats,
     char *err, size_t errlen);
 /* 0 connected; -1 with err (usage: *fatal set, else retry later). */
 int device_connect(struct device *d, int timeout_ms, bool *fatal, char *err,
@@ -85,9 +86,6 @@ long long device_next_ms(const struct device *d);
 void device_stop(struct device *d);
 void device_free(struct device *d);
 
-int device_init_named(struct device *d, const struct shadow_config *cfg,
-    const char *thing, const struct device *proto, struct device_stats *stats,
-    char *err, size_t errlen);
 int device_start(struct device *d, long long first_telemetry_ms, bool *fatal,
     char *err, size_t errlen);
 void device_service(struct device *d, bool readable, bool writable);

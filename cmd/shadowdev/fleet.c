@@ -15,7 +15,6 @@
 #include "log.h"
 #include "topic.h"
 
-#define EXIT_USAGE 2
 #define FLEET_TICK_MS 50
 #define FLEET_KEEPALIVE_TICKS 20      /* each device's keep-alive: 1 s */
 #define FLEET_SUMMARY_MS 5000
@@ -422,7 +421,7 @@ fleet_should_stop(volatile sig_atomic_t *stop, long long deadline)
 	return *stop != 0 || (deadline > 0 && conn_now_ms() >= deadline);
 }
 
-static int
+static enum fleet_status
 fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 {
 	long long now, until;
@@ -430,7 +429,7 @@ fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 	while (!fleet_should_stop(stop, deadline)) {
 		now = conn_now_ms();
 		if (fleet_start_due(f, now) != 0)
-			return EXIT_USAGE;
+			return FLEET_ERR_USAGE;
 		if (now >= f->next_tick) {
 			fleet_tick(f, now);
 			f->next_tick = now + FLEET_TICK_MS;
@@ -444,9 +443,9 @@ fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 		if (deadline > 0 && deadline < until)
 			until = deadline;
 		if (fleet_wait(f, until) != 0)
-			return 1;
+			return FLEET_ERR_SYSTEM;
 	}
-	return 0;
+	return FLEET_OK;
 }
 
 static size_t
@@ -475,7 +474,7 @@ fleet_stop(struct fleet *f)
 			break;
 }
 
-static int
+static enum fleet_status
 fleet_init(struct fleet *f, const struct shadow_config *cfg)
 {
 	char err[1024];
@@ -485,30 +484,30 @@ fleet_init(struct fleet *f, const struct shadow_config *cfg)
 	f->epfd = -1;
 	/* Checked before naming a count: a huge one fails fast. */
 	if (cfg->things_from == NULL && fd_limit_raise((size_t)cfg->count) != 0)
-		return EXIT_USAGE;
+		return FLEET_ERR_USAGE;
 	if ((cfg->things_from != NULL ? names_from_file(cfg->things_from,
 	    &f->names, &f->n) : names_from_count(cfg, &f->names, &f->n)) != 0)
-		return EXIT_USAGE;
+		return FLEET_ERR_USAGE;
 	if (cfg->things_from != NULL && fd_limit_raise(f->n) != 0)
-		return EXIT_USAGE;
+		return FLEET_ERR_USAGE;
 	if ((f->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		log_error("can't create the fleet's poll set: %s",
 		    strerror(errno));
-		return 1;
+		return FLEET_ERR_SYSTEM;
 	}
 	if ((f->devs = calloc(f->n, sizeof(*f->devs))) == NULL) {
 		log_error("%zu devices: out of memory", f->n);
-		return 1;
+		return FLEET_ERR_SYSTEM;
 	}
 	for (size_t i = 0; i < f->n; i++) {
-		if (device_init_named(&f->devs[i], cfg, f->names[i],
+		if (device_init(&f->devs[i], cfg, f->names[i],
 		    i > 0 ? &f->devs[0] : NULL, &f->stats, err,
 		    sizeof(err)) != 0) {
 			log_error("%s", err);
-			return EXIT_USAGE;
+			return FLEET_ERR_USAGE;
 		}
 	}
-	return 0;
+	return FLEET_OK;
 }
 
 static void
@@ -523,16 +522,16 @@ fleet_free(struct fleet *f)
 		close(f->epfd);
 }
 
-int
+enum fleet_status
 fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
     long long deadline)
 {
 	struct fleet f;
-	int rc;
+	enum fleet_status rc;
 
 	conn_set_frugal(true);
 	events_fleet(log_verbosity() >= 1);
-	if ((rc = fleet_init(&f, cfg)) == 0) {
+	if ((rc = fleet_init(&f, cfg)) == FLEET_OK) {
 		log_debug("fleet of %zu devices, %g connects/s", f.n,
 		    cfg->connect_rate);
 		f.t0 = f.last_summary = f.next_tick = conn_now_ms();

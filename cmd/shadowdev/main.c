@@ -292,7 +292,14 @@ run_fleet(const struct shadow_config *cfg)
 	events_init(cfg->json);
 	if (cfg->duration > 0)
 		deadline = conn_now_ms() + (long long)(cfg->duration * 1000.0);
-	return fleet_run(cfg, &stop_signal, deadline);
+	switch (fleet_run(cfg, &stop_signal, deadline)) {
+	case FLEET_OK:
+		return 0;
+	case FLEET_ERR_USAGE:
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
 }
 
 static int
@@ -305,7 +312,8 @@ run(const struct shadow_config *cfg)
 
 	if (is_fleet(cfg))
 		return run_fleet(cfg);
-	if (device_init(&d, cfg, err, sizeof(err)) != 0) {
+	if (device_init(&d, cfg, cfg->thing, NULL, NULL, err,
+	    sizeof(err)) != 0) {
 		log_error("%s", err);
 		device_free(&d);
 		return EXIT_USAGE;
