@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/random.h>
 #include <mosquitto.h>
@@ -13,8 +14,11 @@
 #include "config.h"
 #include "conn.h"
 #include "events.h"
+#include "agent.h"
+#include "drive.h"
 #include "log.h"
 #include "owned.h"
+#include "statefile.h"
 
 #define DEVICE_QOS 1
 #define DEVICE_DEFAULT_STATE "MOTOR=OFF"
@@ -31,6 +35,7 @@ static const enum shadow_msg answer_msgs[] = {
 };
 #define NANSWERS (sizeof(answer_msgs) / sizeof(answer_msgs[0]))
 
+static const char *keys_text(json_object *keys, char *buf, size_t size);
 static void device_on_connect(void *, bool);
 static void device_on_disconnect(void *, int);
 static void device_on_message(void *, const char *, const void *, size_t);
@@ -90,6 +95,7 @@ device_topics(struct device *d, char *err, size_t errlen)
 
 	if (prefix == NULL || prefix[0] == '\0')
 		prefix = "data";
+	d->telemetry_prefix = prefix;
 	if (shadow_topic_build(get, sizeof(get), d->thing, d->shadow,
 	    SHADOW_MSG_GET, NULL) != TOPIC_OK ||
 	    shadow_topic_build(update, sizeof(update), d->thing, d->shadow,
@@ -134,6 +140,45 @@ device_seed(struct device *d)
 	d->token_prefix[12] = '\0';
 }
 
+/* --state-dir: the saved values of owned keys win over --state. */
+static int
+device_state_restore(struct device *d, char *err, size_t errlen)
+{
+	json_object *saved;
+	struct owned_split sp;
+	char text[1024];
+
+	if (d->cfg->state_dir == NULL)
+		return 0;
+	if (statefile_dir(d->cfg->state_dir, err, errlen) != 0)
+		return -1;
+	if ((d->state_path = statefile_path(d->cfg->state_dir, d->thing,
+	    d->shadow)) == NULL) {
+		snprintf(err, errlen, "state file of %s: out of memory",
+		    d->thing);
+		return -1;
+	}
+	if (statefile_read(d->state_path, &saved, err, errlen) != 0)
+		return -1;
+	if (saved == NULL)
+		return 0;
+	if (owned_split(d->owned, saved, NULL, 0, 0, &sp) != 0) {
+		snprintf(err, errlen, "state file %s: out of memory",
+		    d->state_path);
+		json_object_put(saved);
+		return -1;
+	}
+	if (sp.ignored != NULL)
+		log_warn("state file %s: %s not owned by this device (--state): "
+		    "ignored", d->state_path, keys_text(sp.ignored, text,
+		    sizeof(text)));
+	if (sp.apply != NULL)
+		doc_merge(&d->state, sp.apply);
+	owned_split_free(&sp);
+	json_object_put(saved);
+	return 0;
+}
+
 /*
  * One init for a single device (proto NULL, stats NULL) and the devices of
  * a fleet (the first one reads --state, the others share its owned keys and
@@ -167,8 +212,14 @@ device_init(struct device *d, const struct shadow_config *cfg,
 			return -1;
 		}
 	}
-	if (device_topics(d, err, errlen) != 0)
+	if (device_topics(d, err, errlen) != 0 ||
+	    device_state_restore(d, err, errlen) != 0)
 		return -1;
+	if ((cfg->exec != NULL || cfg->telemetry_exec != NULL) &&
+	    (d->drive = drive_new(d)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", thing);
+		return -1;
+	}
 	device_seed(d);
 	return 0;
 }
@@ -239,7 +290,7 @@ out:
 	return rc;
 }
 
-static int
+int
 device_report(struct device *d)
 {
 	json_object *copy = NULL;
@@ -252,7 +303,7 @@ device_report(struct device *d)
 	return device_update(d, "reported", copy, TOKEN_REPORT);
 }
 
-static void
+void
 device_get(struct device *d)
 {
 	json_object *doc;
@@ -351,7 +402,7 @@ keys_text(json_object *keys, char *buf, size_t size)
 	return buf;
 }
 
-static void
+void
 device_log_ignored(struct device *d, json_object *keys)
 {
 	char text[1024];
@@ -378,15 +429,30 @@ device_expire(struct device *d, struct owned_split *sp, int64_t now)
 	device_update(d, "desired", json_object_get(sp->clear), TOKEN_CLEAR);
 }
 
-static void
-device_apply(struct device *d, json_object *patch)
+/* A change the device made: into its state, the log and its state file. */
+void
+device_adopt(struct device *d, json_object *patch)
 {
+	char err[1024];
+	json_object *empty = NULL;
+
 	if (d->stats != NULL)
 		d->stats->applied++;
 	if (events_enabled())
 		event_emit(d->thing, "applied", fields_new("state",
 		    json_object_get(patch)), "%s", event_json_text(patch));
 	doc_merge(&d->state, patch);
+	if (d->state_path == NULL)
+		return;
+	if (d->state == NULL && (empty = json_object_new_object()) == NULL) {
+		log_error("state file %s: out of memory", d->state_path);
+		return;
+	}
+	if (statefile_write(d->state_path, d->state != NULL ? d->state : empty,
+	    err, sizeof(err)) != 0)
+		log_error("%s (the state is kept in memory; check the "
+		    "directory's space and permissions)", err);
+	json_object_put(empty);
 }
 
 static void
@@ -425,8 +491,10 @@ device_handle_delta(struct device *d, json_object *delta, json_object *meta,
 		device_log_ignored(d, sp.ignored);
 	if (sp.clear != NULL)
 		device_expire(d, &sp, now);
-	if (sp.apply != NULL) {
-		device_apply(d, sp.apply);
+	if (sp.apply != NULL && d->drive != NULL && d->cfg->exec != NULL)
+		drive_delta(d, sp.apply, version, strcmp(source, "delta") == 0);
+	else if (sp.apply != NULL) {
+		device_adopt(d, sp.apply);
 		report = true;
 	}
 	if (report)
@@ -485,6 +553,14 @@ device_on_delta(struct device *d, json_object *doc)
 	}
 	if (version >= 0)
 		d->last_version = version;
+	/* With --exec, the delta that our own report caused is no order: the
+	 * command ran for those values and the hardware answered. */
+	if (d->drive != NULL && d->cfg->exec != NULL &&
+	    device_token_kind(d, doc) == TOKEN_REPORT) {
+		log_debug("%s: delta version %lld follows our report: not a new "
+		    "order", d->thing, (long long)version);
+		return;
+	}
 	device_handle_delta(d, state, doc_path(doc, "metadata", NULL), version,
 	    "delta", false);
 }
@@ -514,6 +590,9 @@ device_on_get_accepted(struct device *d, json_object *doc)
 	}
 	if (desired != NULL)
 		delta = doc_delta(desired, d->state);
+	log_debug("%s: shadow version %lld: %s", d->thing, (long long)version,
+	    delta != NULL ? "desired differs from the device" :
+	    "nothing to apply");
 	if (delta != NULL)
 		device_handle_delta(d, delta, doc_path(doc, "metadata",
 		    "desired"), version, "get", report);
@@ -700,19 +779,12 @@ random_between(struct device *d, int lo, int hi)
 	return lo + (int)(rand_r(&d->seed) % (unsigned int)(hi - lo + 1));
 }
 
-static void
-device_publish_telemetry(struct device *d, const char *topic, const char *key,
-    int value, bool with_unit)
+/* Publish one telemetry message (p consumed) and log it. */
+void
+device_telemetry_send(struct device *d, const char *topic, json_object *p)
 {
-	json_object *p = json_object_new_object(), *f;
+	json_object *f;
 
-	if (p == NULL || json_object_object_add(p, key,
-	    json_object_new_int(value)) != 0 || (with_unit &&
-	    json_object_object_add(p, "unit", json_object_new_string("F")))) {
-		log_error("can't build telemetry for %s: out of memory", topic);
-		json_object_put(p);
-		return;
-	}
 	if (conn_publish_json(d->conn, topic, p, DEVICE_QOS, NULL) != 0) {
 		log_warn("can't publish telemetry on %s", topic);
 		json_object_put(p);
@@ -732,10 +804,30 @@ device_publish_telemetry(struct device *d, const char *topic, const char *key,
 }
 
 static void
+device_publish_telemetry(struct device *d, const char *topic, const char *key,
+    int value, bool with_unit)
+{
+	json_object *p = json_object_new_object();
+
+	if (p == NULL || json_object_object_add(p, key,
+	    json_object_new_int(value)) != 0 || (with_unit &&
+	    json_object_object_add(p, "unit", json_object_new_string("F")))) {
+		log_error("can't build telemetry for %s: out of memory", topic);
+		json_object_put(p);
+		return;
+	}
+	device_telemetry_send(d, topic, p);
+}
+
+static void
 device_telemetry(struct device *d)
 {
 	if (!d->connected) {
 		log_debug("%s not connected: telemetry skipped", d->thing);
+		return;
+	}
+	if (d->cfg->telemetry_exec != NULL) {
+		drive_telemetry(d);
 		return;
 	}
 	device_publish_telemetry(d, d->topic_temperature, "temp",
@@ -806,17 +898,56 @@ device_next_ms(const struct device *d)
 	return d->next_telemetry_ms;
 }
 
+static void
+wait_until(long long *wait, long long now, long long when)
+{
+	if (when != 0 && when - now < *wait)
+		*wait = when - now;
+}
+
+/*
+ * With commands to run, one poll covers the connection and the agent's
+ * descriptor (its children's pipes and exits); the connection then does
+ * what is ready without waiting.
+ */
+static enum conn_status
+device_poll(struct device *d, int wait)
+{
+	struct pollfd p[2];
+	nfds_t n = 1;
+	int fd = conn_socket(d->conn);
+
+	p[0] = (struct pollfd){ .fd = agent_fd(d->agent), .events = POLLIN };
+	if (fd >= 0)
+		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN |
+		    (conn_want_write(d->conn) ? POLLOUT : 0) };
+	if (poll(p, n, wait) < 0 && errno != EINTR) {
+		log_error("can't poll the connection and the commands: %s",
+		    strerror(errno));
+		return CONN_ERR_USAGE;
+	}
+	if (p[0].revents != 0)
+		agent_service(d->agent);
+	return conn_loop(d->conn, 0);
+}
+
 int
 device_run_once(struct device *d, int timeout_ms)
 {
-	long long now = conn_now_ms(), wait;
+	long long now = conn_now_ms(), wait = timeout_ms;
 
 	device_telemetry_due(d, now);
-	wait = d->next_telemetry_ms - now;
-	if (wait > timeout_ms)
-		wait = timeout_ms;
+	wait_until(&wait, now, d->next_telemetry_ms);
+	if (d->agent != NULL) {
+		drive_tick(d, now);
+		agent_tick(d->agent, now);
+		wait_until(&wait, now, drive_next_ms(d));
+		wait_until(&wait, now, agent_next_ms(d->agent));
+	}
 	if (wait < 0)
 		wait = 0;
+	if (d->agent != NULL)
+		return device_poll(d, (int)wait) == CONN_ERR_USAGE ? -1 : 0;
 	return conn_loop(d->conn, (int)wait) == CONN_ERR_USAGE ? -1 : 0;
 }
 
@@ -836,6 +967,8 @@ device_free(struct device *d)
 {
 	if (d->conn != NULL)
 		conn_free(d->conn);
+	drive_free(d->drive);
+	free(d->state_path);
 	json_object_put(d->state);
 	owned_free(d->owned);
 	free(d->client_id);
@@ -883,6 +1016,8 @@ device_tick(struct device *d, long long now, bool keepalive)
 		return false;
 	if (device_telemetry_due(d, now))
 		acted = true;
+	if (drive_tick(d, now))
+		acted = true;
 	retry = conn_retry_at(d->conn);
 	if (retry != 0 && now >= retry)
 		acted = true;
@@ -901,6 +1036,13 @@ bool
 device_want_write(const struct device *d)
 {
 	return d->conn != NULL && conn_want_write(d->conn);
+}
+
+void
+device_wake(struct device *d)
+{
+	if (d->wake != NULL)
+		d->wake(d, d->wake_ud);
 }
 
 void

@@ -16,6 +16,14 @@
  *   device_stop       send DISCONNECT
  *   device_free       release everything device_init allocated
  *
+ * For drive.c (--exec, --telemetry-exec), what the device does anyway:
+ *   device_adopt      a change into the state, the log and the state file
+ *   device_report     report the state
+ *   device_get        ask for the shadow (the catch-up follows)
+ *   device_log_ignored   log keys the device does not own
+ *   device_telemetry_send  publish one telemetry message and log it
+ *   device_wake       tell the loop the device has something to send
+ *
  * For a fleet (fleet.c), driven by one poll loop without blocking:
  *   device_start       create the connection and begin connecting
  *   device_service     read/write as poll said
@@ -35,6 +43,9 @@
 
 struct shadow_config;
 struct conn;
+struct agent;
+struct drive;
+struct owned;
 
 /* A fleet's counters, shared by its devices. */
 struct device_stats {
@@ -59,6 +70,13 @@ struct device {
 	char *topic_update;
 	char *topic_temperature;
 	char *topic_vibration;
+	const char *telemetry_prefix;
+	char *state_path;            /* --state-dir file, or NULL */
+
+	struct agent *agent;         /* runs the commands (set by the caller) */
+	struct drive *drive;         /* --exec/--telemetry-exec state, or NULL */
+	void (*wake)(struct device *d, void *ud);   /* see device_wake */
+	void *wake_ud;
 
 	char token_prefix[24];       /* per process: tells our answers apart */
 	unsigned long token_seq;
@@ -93,5 +111,13 @@ bool device_tick(struct device *d, long long now, bool keepalive);
 int device_socket(const struct device *d);
 bool device_want_write(const struct device *d);
 void device_disconnect(struct device *d);
+
+void device_adopt(struct device *d, json_object *patch);
+int device_report(struct device *d);
+void device_get(struct device *d);
+void device_log_ignored(struct device *d, json_object *keys);
+void device_telemetry_send(struct device *d, const char *topic,
+    json_object *payload);
+void device_wake(struct device *d);
 
 #endif

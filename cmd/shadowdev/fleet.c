@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 
+#include "agent.h"
 #include "config.h"
 #include "conn.h"
 #include "device.h"
@@ -38,6 +39,7 @@ struct fleet {
 	unsigned long last_telemetry;
 	bool all_connected;
 	unsigned long connect_failures;
+	struct agent *agent;         /* --exec, --telemetry-exec; or NULL */
 };
 
 static void
@@ -388,6 +390,10 @@ fleet_dispatch(struct fleet *f, const struct epoll_event *ev, int nev)
 		struct device *d = ev[i].data.ptr;
 		unsigned int e = ev[i].events;
 
+		if (d == NULL) {        /* the agent: a command's pipe or exit */
+			agent_service(f->agent);
+			continue;
+		}
 		device_service(d, (e & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0,
 		    (e & EPOLLOUT) != 0);
 		fleet_poll_set(f, d);
@@ -438,6 +444,14 @@ fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 		if (now - f->last_summary >= FLEET_SUMMARY_MS)
 			fleet_summary(f, now);
 		until = f->next_tick;
+		if (f->agent != NULL) {
+			long long due;
+
+			agent_tick(f->agent, now);
+			due = agent_next_ms(f->agent);
+			if (due != 0 && due < until)
+				until = due;
+		}
 		if (f->started < f->n)
 			until = now + 1;
 		if (deadline > 0 && deadline < until)
@@ -474,6 +488,43 @@ fleet_stop(struct fleet *f)
 			break;
 }
 
+/* A device whose command finished may have something to send. */
+static void
+fleet_wake(struct device *d, void *ud)
+{
+	fleet_poll_set(ud, d);
+}
+
+/* One agent for the fleet: --exec-jobs commands at once, its descriptor in
+ * the fleet's epoll set beside the connections (data NULL). */
+static enum fleet_status
+fleet_agent_init(struct fleet *f)
+{
+	struct epoll_event ev;
+	char err[1024];
+
+	if (f->devs[0].drive == NULL)
+		return FLEET_OK;
+	if ((f->agent = agent_new(f->cfg->exec_jobs, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return FLEET_ERR_SYSTEM;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, agent_fd(f->agent), &ev) != 0) {
+		log_error("can't poll the fleet's commands: %s",
+		    strerror(errno));
+		return FLEET_ERR_SYSTEM;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		f->devs[i].agent = f->agent;
+		f->devs[i].wake = fleet_wake;
+		f->devs[i].wake_ud = f;
+	}
+	return FLEET_OK;
+}
+
 static enum fleet_status
 fleet_init(struct fleet *f, const struct shadow_config *cfg)
 {
@@ -507,12 +558,13 @@ fleet_init(struct fleet *f, const struct shadow_config *cfg)
 			return FLEET_ERR_USAGE;
 		}
 	}
-	return FLEET_OK;
+	return fleet_agent_init(f);
 }
 
 static void
 fleet_free(struct fleet *f)
 {
+	agent_free(f->agent);
 	if (f->devs != NULL)
 		for (size_t i = 0; i < f->n; i++)
 			device_free(&f->devs[i]);
