@@ -66,6 +66,7 @@ $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 # the objects a test links, and tests see the program's headers.
 UNIT_LINK_test_owned = $(BUILD)/cmd/shadowdev/owned.o
 UNIT_LINK_test_statefile = $(BUILD)/cmd/shadowdev/statefile.o
+UNIT_LINK_test_fuzz_regressions = $(BUILD)/cmd/shadowdev/statefile.o
 
 $(BUILD)/tests/unit/%.o: CFLAGS += -Icmd/shadowdev
 

@@ -31,6 +31,9 @@
 #include "../fuzz/fuzz_config.c"
 #undef LLVMFuzzerTestOneInput
 #undef LLVMFuzzerInitialize
+#define LLVMFuzzerTestOneInput fuzz_statefile_one
+#include "../fuzz/fuzz_statefile.c"
+#undef LLVMFuzzerTestOneInput
 
 struct harness {
 	const char *name;
@@ -43,6 +46,7 @@ static const struct harness harnesses[] = {
 	{ "fuzz_topic", NULL, fuzz_topic_one },
 	{ "fuzz_assign", NULL, fuzz_assign_one },
 	{ "fuzz_config", fuzz_config_init, fuzz_config_one },
+	{ "fuzz_statefile", NULL, fuzz_statefile_one },
 };
 
 static int
