@@ -24,20 +24,47 @@ statefile_path(const char *dir, const char *thing, const char *shadow)
 	return n < 0 ? NULL : path;
 }
 
-int
-statefile_dir(const char *dir, char *err, size_t errlen)
+/* mkdir -p: DIR and its missing parents (0700 for DIR, 0755 above it). */
+static int
+dir_make(const char *dir, char *path)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
-		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-			return 0;
-		snprintf(err, errlen, "--state-dir %s: not a directory", dir);
+	strcpy(path, dir);
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	if (stat(path, &st) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
 		return -1;
 	}
-	snprintf(err, errlen, "--state-dir %s: can't create it: %s", dir,
-	    strerror(errno));
-	return -1;
+	return 0;
+}
+
+int
+statefile_dir(const char *dir, char *err, size_t errlen)
+{
+	char *path = malloc(strlen(dir) + 1);
+	int rc;
+
+	if (path == NULL) {
+		snprintf(err, errlen, "--state-dir %s: out of memory", dir);
+		return -1;
+	}
+	if ((rc = dir_make(dir, path)) != 0)
+		snprintf(err, errlen, "--state-dir %s: can't create %s: %s",
+		    dir, path, strerror(errno));
+	free(path);
+	return rc;
 }
 
 int

@@ -6,6 +6,7 @@
 
 load ../helpers/common
 load ../helpers/certs
+load ../helpers/hardware
 
 # The README's AWS endpoint and certificate folders, and what stands in for
 # them here: a mutual-TLS listener of the suite's broker and certificates
@@ -71,6 +72,7 @@ localise() {
 	local l=$1
 	l=${l//"-e $AWS_ENDPOINT"/-e localhost -p $TLS_PORT}
 	l=${l//"~/certs/"/$TD/home/certs/}
+	l=${l//"~/.local/state/"/$TD/home/state/}
 	l=${l//"mosquitto_pub "/mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT }
 	l=${l%" &"}
 	echo "$l"
@@ -187,4 +189,26 @@ run_readme_line() {
 	run env -u SHADOW_PORT -u SHADOW_ENDPOINT "$BIN/shadowctl" --profile aws get
 	assert_success
 	assert_output --partial '"MOTOR": "ON"'
+}
+
+@test "the hardware example of the README switches the relay and publishes the sensor" {
+	local l seen=0
+	hw_setup
+	export MOTOR_FILE=$TD/readme.motor SENSOR=$TD/readme.sensor
+	echo 21500 >"$SENSOR"
+	: >"$TD/readme-device.log"
+	cd "$TOP"
+	while IFS= read -r l; do
+		case "$l" in
+		*"-t pump1 "*)
+			seen=$((seen + 1))
+			run run_readme_line "$l"
+			assert_success ;;
+		esac
+	done < <(readme_commands)
+	[ "$seen" -eq 2 ]
+	assert_equal "$(cat "$MOTOR_FILE")" "gpiochip0 17=1"
+	run jq -c . "$TD/home/state/shadowdev/pump1.json"
+	assert_output '{"MOTOR":"ON"}'
+	wait_for_line "$TD/readme-device.log" 'telemetry data/temperature \{"temp":21.5,"unit":"C"\}' 10
 }

@@ -236,3 +236,24 @@ rm -f "$RELEASE"'
 	run -2 "$BIN/shadowdev" -t x --exec-jobs 0 run
 	assert_output --partial 'exec-jobs'
 }
+
+# man_example FILE: the literal block after ".Pa FILE :" in shadowdev(1).
+man_example() {
+	awk -v f="$1" '$0 == ".Pa " f " :" { on = 1; next }
+	    on && /^\.Bd/ { body = 1; next }
+	    body && /^\.Ed/ { exit }
+	    body { gsub(/\\e/, "\\"); print }' "$TOP/man/shadowdev.1"
+}
+
+# script_body FILE: the example script without its comment header.
+script_body() {
+	awk 'NR == 1 || !/^# / { print }' "$EXAMPLES/$1"
+}
+
+@test "the examples of shadowdev(1) are the scripts these tests run" {
+	run diff <(man_example relay.sh) <(script_body relay.sh)
+	assert_success
+	run diff <(man_example sensor.sh) <(script_body sensor.sh)
+	assert_success
+	[ -n "$(man_example relay.sh)" ]
+}

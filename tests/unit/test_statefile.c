@@ -75,6 +75,15 @@ test_files(const char *dir)
 	    (st.st_mode & 0777) == 0700, "the directory is created with mode 0700");
 	CHECK(statefile_dir(sub, err, sizeof(err)) == 0,
 	    "an existing directory is fine");
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	CHECK(statefile_dir(path, err, sizeof(err)) == 0 && stat(path, &st) == 0 &&
+	    S_ISDIR(st.st_mode), "missing parents are created too (%s)", err);
+	snprintf(path, sizeof(path), "%s/a/b/c/f", dir);
+	put_file(path, "");
+	snprintf(tmp, sizeof(tmp), "%s/a/b/c/f/g", dir);
+	CHECK(statefile_dir(tmp, err, sizeof(err)) == -1 &&
+	    strstr(err, "can't create") != NULL,
+	    "a file in the way is an error naming it (%s)", err);
 	snprintf(path, sizeof(path), "%s/t.json", sub);
 	CHECK(statefile_read(path, &out, err, sizeof(err)) == 0 && out == NULL,
 	    "no file: no state, no error");
