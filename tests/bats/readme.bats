@@ -141,17 +141,28 @@ run_readme_line() {
 	assert_failure 1
 }
 
-@test "the fleet of the README obeys like a single device" {
-	local l seen=0
+# run_readme_matching GLOB...: run every README line that matches one of
+# the globs, in order; README_SEEN is how many there were.
+run_readme_matching() {
+	local l g
+	README_SEEN=0
 	while IFS= read -r l; do
-		case "$l" in
-		"shadowdev -t pump "*|"shadowctl -t pump-"*)
-			seen=$((seen + 1))
-			run run_readme_line "$l"
-			assert_success ;;
-		esac
+		for g in "$@"; do
+			# shellcheck disable=SC2053
+			[[ $l == $g ]] || continue
+			README_SEEN=$((README_SEEN + 1))
+			run_readme_line "$l" || {
+				echo "README line failed: $l" >&2
+				return 1
+			}
+			break
+		done
 	done < <(readme_commands)
-	[ "$seen" -eq 2 ]
+}
+
+@test "the fleet of the README obeys like a single device" {
+	run_readme_matching "shadowdev -t pump *" "shadowctl -t pump-*"
+	[ "$README_SEEN" -eq 2 ]
 	run "$BIN/shadowctl" -t pump-42 get state.reported.MOTOR -r
 	assert_output "ON"
 }
@@ -192,21 +203,13 @@ run_readme_line() {
 }
 
 @test "the hardware example of the README switches the relay and publishes the sensor" {
-	local l seen=0
 	hw_setup
 	export MOTOR_FILE=$TD/readme.motor SENSOR=$TD/readme.sensor
 	echo 21500 >"$SENSOR"
 	: >"$TD/readme-device.log"
 	cd "$TOP"
-	while IFS= read -r l; do
-		case "$l" in
-		*"-t pump1 "*)
-			seen=$((seen + 1))
-			run run_readme_line "$l"
-			assert_success ;;
-		esac
-	done < <(readme_commands)
-	[ "$seen" -eq 2 ]
+	run_readme_matching "*-t pump1 *"
+	[ "$README_SEEN" -eq 2 ]
 	assert_equal "$(cat "$MOTOR_FILE")" "gpiochip0 17=1"
 	run jq -c . "$TD/home/state/shadowdev/pump1.json"
 	assert_output '{"MOTOR":"ON"}'
