@@ -1,7 +1,9 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +17,75 @@
 
 struct agent {
 	int epfd;
+	struct sigaction old_chld;
 	long max_jobs;
 	struct agent_job **run;
 	size_t nrun, caprun;
 	struct agent_job *head, *tail;
 };
+
+/*
+ * A child's end is told by SIGCHLD through a pipe whose read end sits in
+ * the epoll set (data NULL): one agent per process.
+ */
+static int sigchld_pipe[2] = { -1, -1 };
+
+static void
+on_sigchld(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	(void)write(sigchld_pipe[1], "", 1);
+	errno = saved;
+}
+
+static int
+sigchld_watch(struct agent *a, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	struct epoll_event ev;
+
+	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "can't make the pipe for child exits: %s",
+		    strerror(errno));
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, sigchld_pipe[0], &ev) != 0 ||
+	    sigaction(SIGCHLD, &sa, &a->old_chld) != 0) {
+		snprintf(err, errlen, "can't watch for child exits: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sigchld_unwatch(struct agent *a)
+{
+	(void)sigaction(SIGCHLD, &a->old_chld, NULL);
+	for (int i = 0; i < 2; i++) {
+		if (sigchld_pipe[i] >= 0)
+			close(sigchld_pipe[i]);
+		sigchld_pipe[i] = -1;
+	}
+}
+
+static void
+sigchld_drain(void)
+{
+	char buf[256];
+
+	while (read(sigchld_pipe[0], buf, sizeof(buf)) > 0)
+		;
+}
 
 struct agent *
 agent_new(long max_jobs, char *err, size_t errlen)
@@ -34,6 +100,12 @@ agent_new(long max_jobs, char *err, size_t errlen)
 	if ((a->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "can't create the poll set for commands: "
 		    "%s", strerror(errno));
+		free(a);
+		return NULL;
+	}
+	if (sigchld_watch(a, err, errlen) != 0) {
+		sigchld_unwatch(a);
+		close(a->epfd);
 		free(a);
 		return NULL;
 	}
@@ -67,6 +139,7 @@ agent_free(struct agent *a)
 		j->queued = false;
 	}
 	free(a->run);
+	sigchld_unwatch(a);
 	close(a->epfd);
 	free(a);
 }
@@ -136,7 +209,7 @@ job_finish(struct agent *a, struct agent_job *j)
 	j->env = NULL;
 	memset(&j->child, 0, sizeof(j->child));
 	j->child.pid = -1;
-	j->child.pidfd = j->child.in_fd = j->child.out_fd = j->child.err_fd = -1;
+	j->child.in_fd = j->child.out_fd = j->child.err_fd = -1;
 	child_result(&c, &r);
 	j->done(j, &r, NULL, j->ud);
 	child_free(&c);
@@ -217,7 +290,8 @@ agent_submit(struct agent *a, struct agent_job *j)
 
 /* Read, write and reap what is ready, then poll what is left. */
 static void
-job_step(struct agent *a, struct agent_job *j, long long now, bool tick)
+job_step(struct agent *a, struct agent_job *j, long long now, bool tick,
+    bool reap)
 {
 	struct child_fd fds[CHILD_NFDS];
 	struct pollfd pfd[CHILD_NFDS];
@@ -233,12 +307,26 @@ job_step(struct agent *a, struct agent_job *j, long long now, bool tick)
 			if (pfd[i].revents != 0)
 				child_service(&j->child, pfd[i].fd,
 				    pfd[i].revents);
+	if (reap)
+		child_reap(&j->child);
 	if (tick)
 		child_tick(&j->child, now);
 	if (child_done(&j->child))
 		job_finish(a, j);
 	else
 		job_poll(a, j);
+}
+
+/* Some child ended: look at each running one (at most --exec-jobs). */
+static void
+agent_reap_all(struct agent *a)
+{
+	size_t i = a->nrun;
+
+	sigchld_drain();
+	while (i-- > 0)
+		if (i < a->nrun)
+			job_step(a, a->run[i], 0, false, true);
 }
 
 void
@@ -254,8 +342,10 @@ agent_service(struct agent *a)
 	for (int i = 0; i < n; i++) {
 		struct agent_job *j = ev[i].data.ptr;
 
-		if (j->running)
-			job_step(a, j, 0, false);
+		if (j == NULL)
+			agent_reap_all(a);
+		else if (j->running)
+			job_step(a, j, 0, false, false);
 	}
 	agent_pump(a);
 }
@@ -272,7 +362,7 @@ agent_tick(struct agent *a, long long now)
 			continue;
 		due = child_next_ms(&a->run[i]->child);
 		if (due != 0 && now >= due)
-			job_step(a, a->run[i], now, true);
+			job_step(a, a->run[i], now, true, true);
 	}
 	agent_pump(a);
 }

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -20,8 +19,8 @@
 /* After the command exits, how long what it left behind may hold its
  * output open before we stop reading. */
 #define CHILD_LINGER_MS 1000
-/* Without a pidfd (Linux before 5.3), how often to look for the exit. */
-#define CHILD_WAIT_POLL_MS 50
+/* After a timeout, how often to look whether the group has ended. */
+#define CHILD_GROUP_POLL_MS 50
 
 extern char **environ;
 
@@ -148,7 +147,7 @@ child_start(struct child *c, const char *cmd, const char *input,
 
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
-	c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
+	c->in_fd = c->out_fd = c->err_fd = -1;
 	if (buf_init(&c->out) != 0 || buf_init(&c->err) != 0 ||
 	    (input_len > 0 && (c->input = malloc(input_len)) == NULL)) {
 		snprintf(err, errlen, "out of memory");
@@ -169,9 +168,6 @@ child_start(struct child *c, const char *cmd, const char *input,
 	if (c->pid == 0)
 		child_exec(in[0], out[1], er[1], argv, env);
 	(void)setpgid(c->pid, c->pid);
-	c->pidfd = pidfd_open(c->pid, 0);
-	if (c->pidfd >= 0)
-		(void)fcntl(c->pidfd, F_SETFD, FD_CLOEXEC);
 	close(in[0]);
 	close(out[1]);
 	close(er[1]);
@@ -200,7 +196,7 @@ fail:
 	free(c->input);
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
-	c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
+	c->in_fd = c->out_fd = c->err_fd = -1;
 	return -1;
 }
 
@@ -215,8 +211,6 @@ child_fds(const struct child *c, struct child_fd fds[CHILD_NFDS])
 		fds[n++] = (struct child_fd){ c->out_fd, POLLIN };
 	if (c->err_fd >= 0)
 		fds[n++] = (struct child_fd){ c->err_fd, POLLIN };
-	if (c->pidfd >= 0 && !c->exited)
-		fds[n++] = (struct child_fd){ c->pidfd, POLLIN };
 	return n;
 }
 
@@ -286,7 +280,7 @@ child_read(int *fd, struct child_buf *b, bool keep_tail)
 	}
 }
 
-static void
+void
 child_reap(struct child *c)
 {
 	int status;
@@ -301,7 +295,6 @@ child_reap(struct child *c)
 		return;
 	c->exited = true;
 	c->status = status;
-	fd_close(&c->pidfd);
 	/* Output already written is still read; what a background process
 	 * keeps open is not waited for past the linger time. After a
 	 * timeout, the rest of the group still gets its SIGKILL. */
@@ -319,8 +312,6 @@ child_service(struct child *c, int fd, short revents)
 		child_read(&c->out_fd, &c->out, false);
 	else if (fd == c->err_fd && (revents & (POLLIN | POLLERR | POLLHUP)))
 		child_read(&c->err_fd, &c->err, true);
-	else if (fd == c->pidfd && (revents & (POLLIN | POLLERR | POLLHUP)))
-		child_reap(c);
 }
 
 /* After a timeout: SIGKILL for what is left of the group, when due. */
@@ -343,8 +334,7 @@ child_group_kill(struct child *c, long long now)
 void
 child_tick(struct child *c, long long now)
 {
-	if (c->pidfd < 0)
-		child_reap(c);
+	child_reap(c);
 	if (c->exited) {
 		if (c->term_at != 0 && now >= c->term_at) {
 			fd_close(&c->in_fd);
@@ -374,10 +364,9 @@ child_next_ms(const struct child *c)
 
 	if (c->kill_at != 0 && (next == 0 || c->kill_at < next))
 		next = c->kill_at;
-	/* Without a pidfd the exit, after a timeout the group's end, is
-	 * looked for now and then. */
-	if ((!c->exited && c->pidfd < 0) || (c->exited && c->kill_at != 0)) {
-		long long poll_at = conn_now_ms() + CHILD_WAIT_POLL_MS;
+	/* After a timeout, the end of the group is looked for now and then. */
+	if (c->exited && c->kill_at != 0) {
+		long long poll_at = conn_now_ms() + CHILD_GROUP_POLL_MS;
 
 		if (next == 0 || poll_at < next)
 			next = poll_at;
@@ -422,7 +411,6 @@ child_free(struct child *c)
 		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
-	fd_close(&c->pidfd);
 	fd_close(&c->in_fd);
 	fd_close(&c->out_fd);
 	fd_close(&c->err_fd);
@@ -431,5 +419,5 @@ child_free(struct child *c)
 	free(c->err.data);
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
-	c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
+	c->in_fd = c->out_fd = c->err_fd = -1;
 }

@@ -1,8 +1,9 @@
 /*
  * child.h - one command run for the device agent (--exec,
  * --telemetry-exec): "/bin/sh -c CMD" with its input on stdin, its stdout
- * and stderr read through pipes, its exit seen through a pidfd, all
- * without blocking, from the caller's poll loop.
+ * and stderr read through pipes, all without blocking, from the caller's
+ * poll loop; its exit is looked for (child_reap) when SIGCHLD says a child
+ * ended (agent.c).
  *
  * The command runs in a process group of its own, with only its three
  * standard descriptors open, SIGPIPE at its default and the environment
@@ -19,6 +20,7 @@
  *   child_start    fork and exec; the descriptors to poll are then
  *                  child_fds (each with the events to wait for)
  *   child_service  act on what poll reported for one descriptor
+ *   child_reap     collect its exit status if it has ended
  *   child_tick     the timeout's signals when due
  *   child_next_ms  when child_tick must run next (0: nothing pending)
  *   child_done     exited and its output read
@@ -36,7 +38,7 @@
 
 #define CHILD_OUTPUT_MAX (64 * 1024)
 #define CHILD_KILL_GRACE_MS 5000
-#define CHILD_NFDS 4
+#define CHILD_NFDS 3
 
 struct child_buf {
 	char *data;
@@ -46,7 +48,6 @@ struct child_buf {
 
 struct child {
 	pid_t pid;
-	int pidfd;
 	int in_fd, out_fd, err_fd;   /* -1 once closed */
 	char *input;
 	size_t input_len, input_off;
@@ -81,6 +82,7 @@ int child_start(struct child *c, const char *cmd, const char *input,
     size_t errlen);
 int child_fds(const struct child *c, struct child_fd fds[CHILD_NFDS]);
 void child_service(struct child *c, int fd, short revents);
+void child_reap(struct child *c);
 void child_tick(struct child *c, long long now);
 long long child_next_ms(const struct child *c);
 bool child_done(const struct child *c);

@@ -30,10 +30,9 @@ teardown() {
 	hw_script job 'cat >/dev/null
 mkdir "$SLOTS/$SHADOW_THING"
 ls "$SLOTS" | wc -l >>"$CONC"
-while [ ! -e "$GO" ] && [ "$(ls "$SLOTS" | wc -l)" -lt 2 ]; do sleep 0.02; done
-sleep 0.1
+sleep 0.3
 rmdir "$SLOTS/$SHADOW_THING"'
-	export SLOTS=$TD/slots CONC=$TD/conc GO=$TD/go
+	export SLOTS=$TD/slots CONC=$TD/conc
 	mkdir -p "$SLOTS"
 	dev_spawn fleet -t job --count 20 --connect-rate 500 --exec "$TD/hw/job" \
 	    --exec-jobs 2
