@@ -28,7 +28,7 @@ teardown() {
 	local T=relay
 	export MOTOR_FILE=$TD/relay.motor
 	dev_start dev -t $T --exec "$EXAMPLES/relay.sh"
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}' 10
 	run "$BIN/shadowctl" -t $T set MOTOR=ON --wait --timeout 10
 	assert_success
 	assert_equal "$(cat "$MOTOR_FILE")" "gpiochip0 17=1"
@@ -45,9 +45,9 @@ teardown() {
 	local T=refuse
 	export MOTOR_FILE=$TD/refuse.motor
 	dev_start dev -t $T --exec "$EXAMPLES/relay.sh" --json
-	wait_for_line "$TD/dev.log" '"event":"reported"'
+	wait_for_line "$TD/dev.log" '"event":"reported"' 10
 	desired_set $T '{"MOTOR":"FAST"}'
-	wait_for_line "$TD/dev.log" '"event":"exec-failed"'
+	wait_for_line "$TD/dev.log" '"event":"exec-failed"' 10
 	run jq -s -e '[.[] | select(.event == "exec-failed")][0] |
 	    .exit_code == 2 and .status == "exit 2" and .retry_in == 1 and
 	    (.stderr | test("MOTOR must be ON or OFF"))' "$TD/dev.log"
@@ -64,7 +64,7 @@ cat >>"$INPUTS"
 [ "$n" -ge 2 ] || { echo "bus error $n" >&2; exit 1; }'
 	export COUNT=$TD/flaky.count INPUTS=$TD/flaky.inputs
 	dev_start dev -t $T --exec "$TD/hw/flaky"
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" 'exec-failed exit 1; retrying in 1 s: bus error 0' 10
 	wait_for_line "$TD/dev.log" 'exec-failed exit 1; retrying in 2 s: bus error 1' 10
@@ -80,7 +80,7 @@ cat >>"$INPUTS"
 	hw_script fail 'cat >>"$INPUTS"; exit 1'
 	export INPUTS=$TD/giveup.inputs
 	dev_start dev -t $T --exec "$TD/hw/fail" -v --interval 1
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" 'exec-failed exit 1; retrying in 1 s' 10
 	# Desired back at the device's own value: no delta is left to retry.
@@ -100,7 +100,7 @@ cat >>"$INPUTS"
 	hw_script hang 'echo $$ >"$PIDFILE"; exec sleep 60'
 	export PIDFILE=$TD/hang.pid
 	dev_start dev -t $T --exec "$TD/hw/hang" --exec-timeout 1
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" 'exec-failed timed out after 1.0 s \(stopped with SIGTERM\)' 10
 	poll_until 5 gone "$(cat "$PIDFILE")"
@@ -114,7 +114,7 @@ echo $$ >"$PIDFILE"
 while :; do sleep 1; done'
 	export PIDFILE=$TD/stubborn.pid
 	dev_start dev -t $T --exec "$TD/hw/stubborn" --exec-timeout 1 --json
-	wait_for_line "$TD/dev.log" '"event":"reported"'
+	wait_for_line "$TD/dev.log" '"event":"reported"' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" '"event":"exec"' 10
 	local t0=$SECONDS
@@ -132,7 +132,7 @@ while :; do sleep 1; done'
 	hw_script stuck 'cat >>"$INPUTS"; echo "{\"MOTOR\":\"JAMMED\",\"extra\":1}"'
 	export INPUTS=$TD/stuck.inputs
 	dev_start dev -t $T --exec "$TD/hw/stuck" -v
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF"\}' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"JAMMED"\}' 10
 	grep -qE ' ignored extra ' "$TD/dev.log"
@@ -150,7 +150,7 @@ while [ ! -e "$RELEASE" ]; do sleep 0.05; done
 rm -f "$RELEASE"'
 	export INPUTS=$TD/slow.inputs RELEASE=$TD/slow.release
 	dev_start dev -t $T --exec "$TD/hw/slow" --state MOTOR=OFF --state speed=0
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF","speed":"0"\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"OFF","speed":"0"\}' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" 'exec \{"MOTOR":"ON"\}' 10
 	desired_set $T '{"speed":"1"}'
@@ -175,7 +175,7 @@ rm -f "$RELEASE"'
 	export INPUT=$TD/inject.input
 	HOME=$TD/home dev_start dev -t $T --exec "$TD/hw/record" \
 	    --state 'a=x' --state 'b=x' --state 'c=x'
-	wait_for_line "$TD/dev.log" 'reported '
+	wait_for_line "$TD/dev.log" 'reported ' 10
 	desired_set $T "{\"a\":\"\$(touch $TD/pwned)\",\"b\":\"; rm -rf ~\",\"c\":\"\`touch $TD/pwned2\`\"}"
 	wait_for_line "$TD/dev.log" 'exec-done ' 10
 	run jq -e --arg p "$TD" '.a == "$(touch \($p)/pwned)" and
@@ -194,7 +194,7 @@ rm -f "$RELEASE"'
 	export DUMP=$TD/secret.env FDS=$TD/secret.fds
 	SHADOW_USERNAME=dev SHADOW_PASSWORD=hunter2 AWS_SECRET_ACCESS_KEY=sk \
 	    dev_start dev -t $T --exec "$TD/hw/envdump"
-	wait_for_line "$TD/dev.log" 'reported '
+	wait_for_line "$TD/dev.log" 'reported ' 10
 	desired_set $T '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev.log" 'exec-done ' 10
 	run grep -c 'hunter2\|SHADOW_PASSWORD\|SHADOW_USERNAME\|AWS_SECRET' "$DUMP"
@@ -211,7 +211,7 @@ rm -f "$RELEASE"'
 	local T=flood
 	hw_script flood 'cat >/dev/null; head -c 50000000 /dev/zero | tr "\0" x >&${STREAM:-1}'
 	dev_start dev -t $T --exec "$TD/hw/flood" --json
-	wait_for_line "$TD/dev.log" '"event":"reported"'
+	wait_for_line "$TD/dev.log" '"event":"reported"' 10
 	local before
 	before=$(hwm "$DEV_PID")
 	desired_set $T '{"MOTOR":"ON"}'
@@ -223,7 +223,7 @@ rm -f "$RELEASE"'
 	[ $(( $(hwm "$DEV_PID") - before )) -lt 10000 ]
 	dev_stop
 	STREAM=2 dev_start dev2 -t $T-err --exec "$TD/hw/flood"
-	wait_for_line "$TD/dev2.log" 'reported '
+	wait_for_line "$TD/dev2.log" 'reported ' 10
 	desired_set $T-err '{"MOTOR":"ON"}'
 	wait_for_line "$TD/dev2.log" 'exec-failed wrote more than 64 KiB of output; retrying in 1 s: x+$' 20
 }

@@ -33,7 +33,7 @@ teardown() {
 	    -C 1 -W 10
 	assert_success
 	assert_output "$T/data/temperature {\"temp\":21.5,\"unit\":\"C\"}"
-	wait_for_line "$TD/dev.log" "telemetry $T/data/temperature \\{\"temp\":21.5,\"unit\":\"C\"\\}"
+	wait_for_line "$TD/dev.log" "telemetry $T/data/temperature \\{\"temp\":21.5,\"unit\":\"C\"\\}" 10
 	run grep -c '"unit":"F"' "$TD/dev.log"
 	assert_output 0
 }
@@ -127,7 +127,7 @@ esac'
 	done
 	# And the next start reads it.
 	dev_start crash -t $T --state MOTOR=OFF --state speed:=0 --state-dir "$TD/crash"
-	wait_for_line "$TD/crash.log" 'reported '
+	wait_for_line "$TD/crash.log" 'reported ' 30
 }
 
 @test "--state-dir: a state file that is not a JSON object stops the start (exit 2) and is left as it is" {
@@ -148,6 +148,6 @@ esac'
 	mkdir -p "$TD/pref"
 	echo '{"MOTOR":"ON","speed":7,"other":1}' >"$TD/pref/$T.json"
 	dev_start dev -t $T --state MOTOR=OFF --state speed:=1 --state-dir "$TD/pref"
-	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"ON","speed":7\}'
+	wait_for_line "$TD/dev.log" 'reported \{"MOTOR":"ON","speed":7\}' 10
 	grep -q "state file $TD/pref/$T.json: other not owned by this device" "$TD/dev.err"
 }
