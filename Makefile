@@ -14,7 +14,7 @@ ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC = gcc
-PKGS = libmosquitto json-c openssl sqlite3
+PKGS = libmosquitto json-c openssl sqlite3 inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -32,7 +32,7 @@ CFLAGS ?=
 CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(SAN_FLAGS) -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS) -lm -ldl
 
 PROGS = shadowctl shadowdev shadowd
 COMMON_SRC = $(wildcard common/*.c)

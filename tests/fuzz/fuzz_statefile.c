@@ -13,10 +13,8 @@
 
 #include <json-c/json.h>
 
+#include "require.h"
 #include "statefile.h"
-
-#define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "%s:%d: %s\n", \
-	__FILE__, __LINE__, #c); abort(); } } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
