@@ -204,7 +204,7 @@ static void
 failure_text(const struct child_result *r, const char *error, long long tmo,
     char *buf, size_t size)
 {
-	if (r == NULL)
+	if (r == NULL || r->ok)
 		snprintf(buf, size, "%s", error != NULL ? error : "failed");
 	else if (r->timed_out)
 		snprintf(buf, size, "timed out after %.1f s (%s)", tmo / 1000.0,
@@ -321,7 +321,7 @@ exec_done(struct agent_job *j, const struct child_result *r,
 	if (r != NULL && r->ok)
 		applied = exec_outcome(d, r, &why);
 	if (applied == NULL) {
-		exec_failed(d, r != NULL && r->ok ? NULL : r, why);
+		exec_failed(d, r, why);
 		drive_next(d);
 		return;
 	}
@@ -428,7 +428,7 @@ telemetry_done(struct agent_job *j, const struct child_result *r,
 		return;
 	}
 	if (statefile_parse(r->out, r->out_len, &out, err, sizeof(err)) != 0) {
-		telemetry_failed(d, NULL, blank(r->out, r->out_len) ?
+		telemetry_failed(d, r, blank(r->out, r->out_len) ?
 		    "printed nothing" : "stdout is not a JSON object");
 		return;
 	}
