@@ -1,7 +1,6 @@
 #include "agent.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -17,7 +17,8 @@
 
 struct agent {
 	int epfd;
-	struct sigaction old_chld;
+	int sigfd;                   /* SIGCHLD */
+	sigset_t old_mask;
 	long max_jobs;
 	struct agent_job **run;
 	size_t nrun, caprun;
@@ -25,42 +26,29 @@ struct agent {
 };
 
 /*
- * A child's end is told by SIGCHLD through a pipe whose read end sits in
- * the epoll set (data NULL): one agent per process.
+ * A child's end is told by SIGCHLD, kept blocked and read from a signalfd
+ * in the epoll set (data NULL): no handler interrupts a system call of
+ * ours or libmosquitto's. One agent per process.
  */
-static int sigchld_pipe[2] = { -1, -1 };
-
-static void
-on_sigchld(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	(void)write(sigchld_pipe[1], "", 1);
-	errno = saved;
-}
-
 static int
 sigchld_watch(struct agent *a, char *err, size_t errlen)
 {
-	struct sigaction sa;
 	struct epoll_event ev;
+	sigset_t chld;
 
-	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		snprintf(err, errlen, "can't make the pipe for child exits: %s",
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &a->old_mask) != 0 ||
+	    (a->sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "can't watch for child exits: %s",
 		    strerror(errno));
 		return -1;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = NULL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigchld;
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	sigemptyset(&sa.sa_mask);
-	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, sigchld_pipe[0], &ev) != 0 ||
-	    sigaction(SIGCHLD, &sa, &a->old_chld) != 0) {
-		snprintf(err, errlen, "can't watch for child exits: %s",
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->sigfd, &ev) != 0) {
+		snprintf(err, errlen, "can't poll for child exits: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -70,20 +58,18 @@ sigchld_watch(struct agent *a, char *err, size_t errlen)
 static void
 sigchld_unwatch(struct agent *a)
 {
-	(void)sigaction(SIGCHLD, &a->old_chld, NULL);
-	for (int i = 0; i < 2; i++) {
-		if (sigchld_pipe[i] >= 0)
-			close(sigchld_pipe[i]);
-		sigchld_pipe[i] = -1;
-	}
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	a->sigfd = -1;
+	(void)sigprocmask(SIG_SETMASK, &a->old_mask, NULL);
 }
 
 static void
-sigchld_drain(void)
+sigchld_drain(struct agent *a)
 {
-	char buf[256];
+	struct signalfd_siginfo si[8];
 
-	while (read(sigchld_pipe[0], buf, sizeof(buf)) > 0)
+	while (read(a->sigfd, si, sizeof(si)) > 0)
 		;
 }
 
@@ -97,6 +83,8 @@ agent_new(long max_jobs, char *err, size_t errlen)
 		return NULL;
 	}
 	a->max_jobs = max_jobs > 0 ? max_jobs : 0;
+	a->sigfd = -1;
+	sigprocmask(SIG_SETMASK, NULL, &a->old_mask);
 	if ((a->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "can't create the poll set for commands: "
 		    "%s", strerror(errno));
@@ -323,7 +311,7 @@ agent_reap_all(struct agent *a)
 {
 	size_t i = a->nrun;
 
-	sigchld_drain();
+	sigchld_drain(a);
 	while (i-- > 0)
 		if (i < a->nrun)
 			job_step(a, a->run[i], 0, false, true);

@@ -2,9 +2,9 @@
  * agent.h - the commands a device process runs for --exec and
  * --telemetry-exec (CLI.md, "shadowdev driving real hardware"): at most
  * --exec-jobs at once, the others queued in order, every child's pipes and
- * the pipe that SIGCHLD writes to in one epoll set whose descriptor the
- * caller's loop polls with its connections. Nothing here waits on a child.
- * One agent per process (it owns the SIGCHLD handler).
+ * a signalfd for SIGCHLD (blocked while the agent lives) in one epoll set
+ * whose descriptor the caller's loop polls with its connections. Nothing
+ * here waits on a child. One agent per process.
  *
  * Offers:
  *   agent_new, agent_free   the runner (max_jobs 0: no limit); free kills

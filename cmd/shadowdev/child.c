@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,45 +94,60 @@ fd_nonblock(int fd)
 }
 
 /*
- * posix_spawn (a vfork-like clone: no copy of a large fleet's page tables):
- * stdin/stdout/stderr on our pipes, every other descriptor closed, its own
- * process group, default dispositions for what we catch or ignore, no
- * blocked signal.
+ * In the child of vfork (it shares our memory until execve: only system
+ * calls, nothing written but its own stack): its own process group,
+ * default dispositions for what we catch or ignore, stdin/stdout/stderr on
+ * our pipes, every other descriptor closed, no blocked signal.
  */
-static int
-child_spawn(pid_t *pid, int in, int out, int err, char *const argv[],
-    char *const *env)
+static void
+child_exec(int in, int out, int err, char *const argv[], char *const *env)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t def, none;
-	int rc;
+	static const int reset[] = { SIGPIPE, SIGINT, SIGTERM, SIGCHLD };
+	struct sigaction sa;
+	sigset_t none;
 
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return rc;
-	if ((rc = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return rc;
+	(void)setpgid(0, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		(void)sigaction(reset[i], &sa, NULL);
+	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(err, STDERR_FILENO) < 0)
+		_exit(126);
+	if (close_range(3, ~0U, 0) != 0) {
+		/* Kernels before 5.9: what is left open is close-on-exec or
+		 * closed here, one by one. */
+		for (int fd = 3; fd < 65536; fd++)
+			(void)close(fd);
 	}
 	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGCHLD);
-	if ((rc = posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO)) ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO)) ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO)) ||
-	    (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) ||
-	    (rc = posix_spawnattr_setsigdefault(&at, &def)) ||
-	    (rc = posix_spawnattr_setsigmask(&at, &none)) ||
-	    (rc = posix_spawnattr_setpgroup(&at, 0)) ||
-	    (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)) == 0)
-		rc = posix_spawn(pid, CHILD_SHELL, &fa, &at, argv, env);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc;
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(CHILD_SHELL, argv, env);
+	_exit(127);
+}
+
+/*
+ * vfork: no copy of a large fleet's page tables per command. Every signal
+ * stays blocked until the child has reset its dispositions, so none of our
+ * handlers runs in it.
+ */
+static pid_t
+child_spawn(int in, int out, int err, char *const argv[], char *const *env)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int saved;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) != 0)
+		return -1;
+	pid = vfork();
+	if (pid == 0)
+		child_exec(in, out, err, argv, env);
+	saved = errno;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
 }
 
 static int
@@ -155,7 +169,6 @@ child_start(struct child *c, const char *cmd, const char *input,
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
 	char *argv[] = { CHILD_SHELL, "-c", (char *)cmd, NULL };
 	long long now = conn_now_ms();
-	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
@@ -173,12 +186,13 @@ child_start(struct child *c, const char *cmd, const char *input,
 		snprintf(err, errlen, "can't make pipes: %s", strerror(errno));
 		goto fail;
 	}
-	if ((rc = child_spawn(&c->pid, in[0], out[1], er[1], argv, env)) != 0) {
+	if ((c->pid = child_spawn(in[0], out[1], er[1], argv, env)) < 0) {
 		snprintf(err, errlen, "can't start %s: %s", CHILD_SHELL,
-		    strerror(rc));
+		    strerror(errno));
 		c->pid = -1;
 		goto fail;
 	}
+	(void)setpgid(c->pid, c->pid);
 	close(in[0]);
 	close(out[1]);
 	close(er[1]);

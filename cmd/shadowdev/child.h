@@ -17,7 +17,7 @@
  *   child_env      a copy of environ without our secrets (every SHADOW_*
  *                  and AWS_* credential variable), plus the given NAME=VALUE
  *   child_env_free
- *   child_start    start it (posix_spawn); the descriptors to poll are then
+ *   child_start    start it (vfork, execve); the descriptors to poll are then
  *                  child_fds (each with the events to wait for)
  *   child_service  act on what poll reported for one descriptor
  *   child_reap     collect its exit status if it has ended
