@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include "conn.h"
+#include "json.h"
 #include "log.h"
 
 struct watch {
 	const struct shadow_config *cfg;
-	char root[SHADOW_TOPIC_MAX];    /* "$aws/things/T/shadow[/name/S]" */
-	size_t rootlen;
 	long printed;
 	bool output_failed;
 	int output_errno;
@@ -27,7 +26,7 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
-/* No SA_RESTART: the signal must wake the poll in mosquitto_loop. */
+/* No SA_RESTART: the signal must wake the poll in conn_loop. */
 static void
 signals_catch(void)
 {
@@ -40,26 +39,15 @@ signals_catch(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The payload as JSON, or as a string when it is not JSON. */
 static json_object *
 payload_value(const void *payload, size_t len)
 {
-	json_tokener *tok;
-	json_object *v = NULL;
-	bool ok = false;
+	struct json_result jr;
 
-	if (len > 0 && len < DOC_MAX_PAYLOAD &&
-	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) != NULL) {
-		v = json_tokener_parse_ex(tok, payload, (int)len);
-		ok = json_tokener_get_error(tok) == json_tokener_success &&
-		    json_tokener_get_parse_end(tok) == len;
-		json_tokener_free(tok);
-		if (!ok) {
-			json_object_put(v);
-			v = NULL;
-		}
-	}
-	if (ok)
-		return v;
+	if (len < DOC_MAX_PAYLOAD &&
+	    json_read(payload, len, NULL, &jr) == JSON_OK)
+		return jr.value;
 	return json_object_new_string_len(payload, (int)len);
 }
 
@@ -88,17 +76,15 @@ static void
 on_message(void *ud, const char *topic, const void *payload, size_t len)
 {
 	struct watch *w = ud;
-	const char *event;
+	struct shadow_topic t;
 	json_object *line;
 
-	if (strncmp(topic, w->root, w->rootlen) != 0 ||
-	    topic[w->rootlen] != '/' || w->output_failed)
+	if (w->output_failed ||
+	    shadow_topic_match(topic, strlen(topic), &t) != TOPIC_OK ||
+	    !shadow_topic_is(&t, w->cfg->thing, w->cfg->shadow))
 		return;
-	event = topic + w->rootlen + 1;
-	/* The classic filters also match "name/S"; that is not ours. */
-	if (w->cfg->shadow == NULL && strncmp(event, "name/", 5) == 0)
-		return;
-	if ((line = line_build(w, topic, event, payload, len)) == NULL)
+	if ((line = line_build(w, topic, shadow_msg_name(t.msg), payload,
+	    len)) == NULL)
 		return;
 	if (log_json_line(stdout, line) == -1) {
 		w->output_failed = true;
@@ -132,7 +118,7 @@ watch_loop(struct watch *w, struct conn *c)
 		    CONN_OK) {
 			log_error("lost the connection to %s:%d while watching",
 			    w->cfg->endpoint, w->cfg->port);
-			return (enum ctl_status)conn_exit_code(st);
+			return ctl_status_of(st);
 		}
 	}
 	if (w->output_failed && w->output_errno != EPIPE) {
@@ -143,42 +129,34 @@ watch_loop(struct watch *w, struct conn *c)
 	return CTL_OK;
 }
 
+/* Everything under the shadow root: "+" and "+/+" cover all its topics. */
+static const char *const watch_filters[] = { "+", "+/+" };
+
 static enum ctl_status
 watch_connect(struct watch *w, struct conn **cp)
 {
 	static const struct conn_handlers h = { .on_message = on_message };
 	const struct shadow_config *cfg = w->cfg;
-	char f1[SHADOW_TOPIC_MAX], f2[SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
-	const char *filters[2] = { f1, f2 };
+	const struct conn_options o = {
+		.client_id = cfg->client_id,
+		.client_id_prefix = "shadowctl-",
+		.sub = { cfg->thing, cfg->shadow, watch_filters,
+		    (int)(sizeof(watch_filters) / sizeof(watch_filters[0])), 1 },
+	};
+	char err[CTL_ERRLEN];
 	int ms = (int)((cfg->timeout_set ? cfg->timeout : 10) * 1000.0);
-	char *id = NULL;
 	enum conn_status st;
 
-	if (shadow_topic_filter(f1, sizeof(f1), cfg->thing, cfg->shadow, "+",
-	    NULL) != TOPIC_OK || shadow_topic_filter(f2, sizeof(f2),
-	    cfg->thing, cfg->shadow, "+/+", NULL) != TOPIC_OK) {
-		log_error("can't build the topics for thing '%s'", cfg->thing);
-		return CTL_USAGE;
-	}
-	if (cfg->client_id == NULL &&
-	    (id = config_client_id_random("shadowctl-")) == NULL) {
-		log_error("can't make a client id: %s", strerror(errno));
-		return CTL_CONNECT;
-	}
-	*cp = conn_new(cfg, cfg->client_id != NULL ? cfg->client_id : id, true,
-	    &h, w, err, sizeof(err));
-	free(id);
-	if (*cp == NULL) {
+	if ((*cp = conn_new(cfg, &o, &h, w, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return CTL_USAGE;
 	}
-	if ((st = conn_open(*cp, ms, err, sizeof(err))) != CONN_OK ||
-	    (st = conn_subscribe(*cp, filters, 2, 1, ms, err,
-	    sizeof(err))) != CONN_OK) {
+	if ((st = conn_open(*cp, ms, err, sizeof(err))) != CONN_OK) {
 		log_error("%s", err);
-		return (enum ctl_status)conn_exit_code(st);
+		return ctl_status_of(st);
 	}
-	log_debug("watching %s/#", w->root);
+	log_debug("watching every topic of the shadow %s%s%s", cfg->thing,
+	    cfg->shadow ? "~" : "", cfg->shadow ? cfg->shadow : "");
 	return CTL_OK;
 }
 
@@ -191,14 +169,6 @@ watch_run(const struct shadow_config *cfg)
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
-	if (shadow_topic_filter(w.root, sizeof(w.root), cfg->thing,
-	    cfg->shadow, NULL, NULL) != TOPIC_OK) {
-		log_error("can't build the topics for thing '%s'", cfg->thing);
-		return CTL_USAGE;
-	}
-	/* The filter is "ROOT/#": the root is what precedes "/#". */
-	w.rootlen = strlen(w.root) - 2;
-	w.root[w.rootlen] = '\0';
 	signals_catch();
 	if ((st = watch_connect(&w, &c)) == CTL_OK)
 		st = watch_loop(&w, c);

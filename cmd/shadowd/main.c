@@ -1,6 +1,6 @@
 /*
  * shadowd - a local AWS IoT Device Shadow service over any MQTT broker
- * (SHADOW-PROTOCOL.md). Requests that arrive together are handled in one
+ * (docs/PROTOCOL.md). Requests that arrive together are handled in one
  * store transaction; their answers go out only after it is committed.
  */
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mosquitto.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "conn.h"
@@ -30,7 +30,6 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define FLUSH_TIMEOUT_MS 5000
 #define IDLE_WAKEUP_MS 1000
-#define NFILTERS 6
 #define SENT_SLOTS 64
 
 struct answer {
@@ -61,8 +60,7 @@ struct shadowd {
 	size_t batch_cap;
 	bool ready;
 	bool stopping;
-	char filters[NFILTERS][SHADOW_TOPIC_MAX];
-	const char *filter_ptrs[NFILTERS];
+	bool taken_over;
 	/* recent answers by mid, to name the topic of one the broker refuses */
 	struct sent {
 		int mid;
@@ -115,8 +113,9 @@ on_signal(int sig)
 	char c = (char)sig;
 
 	stop_requested = 1;
-	if (signal_pipe[1] != -1)
-		(void)write(signal_pipe[1], &c, 1);
+	/* A full pipe already holds a wakeup: nothing to do on failure. */
+	if (signal_pipe[1] != -1 && write(signal_pipe[1], &c, 1) == -1)
+		stop_requested = 1;
 	errno = saved;
 }
 
@@ -371,7 +370,7 @@ rate_exceeded(struct shadowd *d, struct request *r, const void *payload,
 	return true;
 }
 
-/* One mosquitto_loop call may deliver more than BATCH_MAX requests. */
+/* One conn_loop call may deliver more than BATCH_MAX requests. */
 static struct request *
 batch_add(struct shadowd *d, const struct shadow_topic *t)
 {
@@ -497,12 +496,11 @@ batch_finish(struct shadowd *d)
 static bool
 socket_ready(struct shadowd *d, int timeout_ms)
 {
-	struct mosquitto *m = conn_mosq(d->conn);
 	struct pollfd p[2];
-	int fd = mosquitto_socket(m);
+	int fd = conn_socket(d->conn);
 
 	p[0].fd = fd;
-	p[0].events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0);
+	p[0].events = POLLIN | (conn_want_write(d->conn) ? POLLOUT : 0);
 	p[0].revents = 0;
 	p[1].fd = signal_pipe[0];
 	p[1].events = POLLIN;
@@ -519,7 +517,7 @@ serve(struct shadowd *d)
 {
 	char c;
 
-	while (!stop_requested) {
+	while (!stop_requested && !d->taken_over) {
 		(void)socket_ready(d, IDLE_WAKEUP_MS);
 		while (read(signal_pipe[0], &c, 1) == 1)
 			;
@@ -542,9 +540,6 @@ on_connect(void *ud, bool session_present)
 	log_info("connection to %s:%d regained%s", d->cfg->endpoint,
 	    d->cfg->port, session_present ? "" :
 	    " (session lost: subscribing again)");
-	if (!session_present && conn_subscribe_async(d->conn, d->filter_ptrs,
-	    NFILTERS, SHADOWD_QOS) == -1)
-		log_error("can't subscribe again to the request topics");
 }
 
 /* MQTT 5 only: under 3.1.1 the broker drops a denied publish silently. */
@@ -565,56 +560,65 @@ on_disconnect(void *ud, int rc)
 {
 	struct shadowd *d = ud;
 
-	if (d->stopping || rc == 0)
+	if (!d->ready || d->stopping || rc == 0)
 		return;
-	log_warn("lost the connection to %s:%d; reconnecting",
-	    d->cfg->endpoint, d->cfg->port);
+	log_warn("lost the connection to %s:%d (%s); reconnecting",
+	    d->cfg->endpoint, d->cfg->port, conn_disconnect_reason(rc));
 }
 
-static int
-filters_build(struct shadowd *d)
+static const char *
+client_id(const struct shadowd *d)
 {
-	static const char *const ops[] = { "get", "update", "delete" };
-	int i;
-
-	for (i = 0; i < NFILTERS; i++) {
-		if (shadow_topic_filter(d->filters[i], sizeof(d->filters[i]),
-		    "+", i < 3 ? NULL : "+", ops[i % 3], NULL) != TOPIC_OK)
-			return -1;
-		d->filter_ptrs[i] = d->filters[i];
-	}
-	return 0;
+	return d->cfg->client_id ? d->cfg->client_id : SHADOWD_CLIENT_ID;
 }
 
-static int
+/* Two shadowd with one client id would take the session in turns forever. */
+static void
+on_taken_over(void *ud, const char *why)
+{
+	struct shadowd *d = ud;
+
+	if (d->taken_over)
+		return;
+	d->taken_over = true;
+	log_error("another client uses the client id '%s' on %s:%d: %s. Is a "
+	    "second shadowd running? Stop the other shadowd, or give each "
+	    "its own client id with -i", client_id(d), d->cfg->endpoint,
+	    d->cfg->port, why);
+}
+
+/* The requests of every thing, classic and named shadows. */
+static const char *const request_filters[] = { "get", "update", "delete",
+	"name/+/get", "name/+/update", "name/+/delete" };
+#define NFILTERS (int)(sizeof(request_filters) / sizeof(request_filters[0]))
+
+static enum conn_status
 service_connect(struct shadowd *d)
 {
-	const struct conn_handlers h = {
+	static const struct conn_handlers h = {
 		.on_connect = on_connect,
 		.on_disconnect = on_disconnect,
 		.on_message = on_message,
 		.on_publish_refused = on_publish_refused,
+		.on_taken_over = on_taken_over,
 	};
-	const char *id = d->cfg->client_id ? d->cfg->client_id :
-	    SHADOWD_CLIENT_ID;
+	const struct conn_options o = {
+		.client_id = client_id(d),
+		.persistent = true,
+		.reconnect = true,
+		.sub = { "+", NULL, request_filters, NFILTERS, SHADOWD_QOS },
+	};
 	enum conn_status st;
 	char err[1024];
 
-	d->conn = conn_new(d->cfg, id, false, &h, d, err, sizeof(err));
-	if (d->conn == NULL) {
+	if ((d->conn = conn_new(d->cfg, &o, &h, d, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
-		return 2;
+		return CONN_ERR_USAGE;
 	}
-	st = conn_open(d->conn, CONNECT_TIMEOUT_MS, err, sizeof(err));
-	if (st == CONN_OK)
-		st = conn_subscribe(d->conn, d->filter_ptrs, NFILTERS,
-		    SHADOWD_QOS, CONNECT_TIMEOUT_MS, err, sizeof(err));
-	if (st != CONN_OK) {
+	if ((st = conn_open(d->conn, CONNECT_TIMEOUT_MS, err,
+	    sizeof(err))) != CONN_OK)
 		log_error("%s", err);
-		return conn_exit_code(st);
-	}
-	conn_set_reconnect(d->conn, true);
-	return 0;
+	return st;
 }
 
 static void
@@ -646,16 +650,30 @@ log_ready(const struct shadowd *d)
 	fflush(stderr);
 }
 
+/* shadowd(8), EXIT STATUS: 2 configuration, 3 connection, 4 timeout. */
+static int
+exit_code(enum conn_status st)
+{
+	switch (st) {
+	case CONN_OK:
+		return 0;
+	case CONN_ERR_USAGE:
+		return 2;
+	case CONN_ERR_CONNECT:
+		return 3;
+	case CONN_ERR_TIMEOUT:
+		return 4;
+	}
+	return 1;
+}
+
 static int
 service_run(struct shadowd *d)
 {
 	char err[1024];
+	enum conn_status st;
 	int rc;
 
-	if (filters_build(d) == -1) {
-		log_error("can't build the request topic filters");
-		return 1;
-	}
 	if (store_open(&d->store, d->cfg->data_dir, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 1;
@@ -666,17 +684,21 @@ service_run(struct shadowd *d)
 		store_close(d->store);
 		return 1;
 	}
-	if ((rc = service_connect(d)) != 0) {
+	if ((st = service_connect(d)) != CONN_OK) {
 		service_stop(d);
-		return rc;
+		return exit_code(st);
 	}
 	d->ready = true;
 	log_ready(d);
+	/* Type=notify in shadowd.service; a no-op outside systemd. */
+	if ((rc = sd_notify(0, "READY=1")) < 0)
+		log_warn("can't tell systemd that shadowd is ready: %s",
+		    strerror(-rc));
 	serve(d);
 	log_info("stopping: finishing the requests in hand");
 	service_stop(d);
 	log_info("stopped");
-	return 0;
+	return d->taken_over ? 3 : 0;
 }
 
 static int
@@ -701,11 +723,13 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	struct shadowd d;
+	enum config_status cs;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
-	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? 2 : 0;
 	if ((rc = check_config(&cfg)) != 0) {
 		config_free(&cfg);
 		return rc;

@@ -11,9 +11,9 @@
 #include "device.h"
 #include "doc.h"
 #include "events.h"
+#include "json.h"
 #include "log.h"
 #include "owned.h"
-#include "statefile.h"
 
 #define DRIVE_BACKOFF_FIRST_MS 1000
 #define DRIVE_BACKOFF_MAX_MS 60000
@@ -165,6 +165,19 @@ drive_delta(struct device *d, json_object *apply, int64_t version,
 	drive_next(d);
 }
 
+/* A command's stdout as a JSON object (json.h's strict reader), or NULL. */
+static json_object *
+output_object(const struct child_result *r)
+{
+	struct json_result jr;
+
+	if (json_read(r->out, r->out_len, NULL, &jr) == JSON_OK &&
+	    json_object_is_type(jr.value, json_type_object))
+		return jr.value;
+	json_object_put(jr.value);
+	return NULL;
+}
+
 /* Nothing but white space. */
 static bool
 blank(const char *s, size_t n)
@@ -284,11 +297,10 @@ exec_outcome(struct device *d, const struct child_result *r,
 {
 	struct owned_split sp;
 	json_object *out, *applied;
-	char err[128];
 
 	if (blank(r->out, r->out_len))
 		return json_object_get(d->drive->running);
-	if (statefile_parse(r->out, r->out_len, &out, err, sizeof(err)) != 0) {
+	if ((out = output_object(r)) == NULL) {
 		*why = "exit 0 but stdout is not a JSON object";
 		return NULL;
 	}
@@ -420,14 +432,13 @@ telemetry_done(struct agent_job *j, const struct child_result *r,
 {
 	struct device *d = ud;
 	json_object *out;
-	char err[128];
 
 	(void)j;
 	if (r == NULL || !r->ok) {
 		telemetry_failed(d, r, error);
 		return;
 	}
-	if (statefile_parse(r->out, r->out_len, &out, err, sizeof(err)) != 0) {
+	if ((out = output_object(r)) == NULL) {
 		telemetry_failed(d, r, blank(r->out, r->out_len) ?
 		    "printed nothing" : "stdout is not a JSON object");
 		return;

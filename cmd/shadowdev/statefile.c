@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "doc.h"
+#include "json.h"
 
 char *
 statefile_path(const char *dir, const char *thing, const char *shadow)
@@ -71,32 +71,20 @@ int
 statefile_parse(const char *text, size_t len, json_object **state, char *err,
     size_t errlen)
 {
-	json_tokener *tok;
-	json_object *o;
-	size_t end;
+	struct json_result jr;
 
 	*state = NULL;
 	if (len > STATEFILE_MAX) {
 		snprintf(err, errlen, "larger than %d bytes", STATEFILE_MAX);
 		return -1;
 	}
-	if ((tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	while (end < len && strchr(" \t\r\n", text[end]) != NULL)
-		end++;
-	if (json_tokener_get_error(tok) != json_tokener_success || end != len ||
-	    !json_object_is_type(o, json_type_object)) {
+	if (json_read(text, len, NULL, &jr) != JSON_OK ||
+	    !json_object_is_type(jr.value, json_type_object)) {
+		json_object_put(jr.value);
 		snprintf(err, errlen, "not a JSON object");
-		json_object_put(o);
-		json_tokener_free(tok);
 		return -1;
 	}
-	json_tokener_free(tok);
-	*state = o;
+	*state = jr.value;
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * Offers:
  *   statefile_path    the file of a thing (and shadow) in DIR (malloc'd)
  *   statefile_dir     create DIR (mode 0700) and its parents when missing
- *   statefile_parse   text to a JSON object; anything else is an error
+ *   statefile_parse   text to a JSON object (json_read, json.h); anything
+ *                     else is an error
  *   statefile_read    the file's object, or *state NULL when there is no
  *                     file; errors name the file
  *   statefile_write   write FILE.tmp, fsync, rename over FILE, fsync DIR
