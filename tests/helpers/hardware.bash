@@ -49,8 +49,3 @@ gone() {
 	! kill -0 "$1" 2>/dev/null ||
 	    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
-
-# lines_at_least FILE REGEX N: FILE has N or more lines matching REGEX.
-lines_at_least() {
-	[ "$(count_lines "$1" "$2")" -ge "$3" ]
-}
