@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <strings.h>
 
 
@@ -1197,43 +1196,6 @@ config_free(struct shadow_config *cfg)
 		}
 	}
 	list_clear(&cfg->args, &cfg->nargs);
-}
-
-int
-config_random_chars(char *buf, size_t n)
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char bytes[64];
-	size_t i;
-
-	/* getrandom, not RAND_bytes: seeding OpenSSL's generator costs more
-	 * than a whole one-shot shadowctl run. */
-	if (n > sizeof(bytes) ||
-	    getrandom(bytes, n, 0) != (ssize_t)n)
-		return -1;
-	for (i = 0; i < n; i++)
-		buf[i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
-	buf[n] = '\0';
-	return 0;
-}
-
-char *
-config_client_id_random(const char *prefix)
-{
-	char *id;
-	size_t n;
-
-	if (prefix == NULL)
-		prefix = "";
-	n = strlen(prefix);
-	if ((id = malloc(n + 12 + 1)) == NULL)
-		return NULL;
-	memcpy(id, prefix, n);
-	if (config_random_chars(id + n, 12) == -1) {
-		free(id);
-		return NULL;
-	}
-	return id;
 }
 
 int

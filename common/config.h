@@ -14,8 +14,6 @@
  *                    and says which exit status main() should return
  *   config_free      release everything config_load allocated
  *   config_default_path   where the config file is looked for
- *   config_random_chars       random [a-z0-9] (client ids, clientTokens)
- *   config_client_id_random   "shadowctl-" + random characters
  */
 #ifndef SHADOW_CONFIG_H
 #define SHADOW_CONFIG_H
@@ -130,10 +128,5 @@ int config_main(struct shadow_config *cfg, enum prog prog, int argc,
 
 /* Writes the default config path into buf; returns buf, or NULL if no HOME. */
 char *config_default_path(char *buf, size_t size);
-
-/* n (<= 64) random [a-z0-9] and a NUL into buf (n + 1 bytes); -1 on failure. */
-int config_random_chars(char *buf, size_t n);
-/* "shadowctl-" followed by 12 random [a-z0-9]; returns malloc'd string. */
-char *config_client_id_random(const char *prefix);
 
 #endif

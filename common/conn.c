@@ -15,13 +15,17 @@
 #include <mqtt_protocol.h>
 
 #include "config.h"
+#include "ids.h"
 #include "log.h"
+#include "tls.h"
+#include "topic.h"
 
 #define CONN_BACKOFF_MIN_MS 1000
 #define CONN_BACKOFF_MAX_MS 30000
 #define CONN_SEND_MAXIMUM 1024
 #define CONN_SYSTEM_CAPATH "/etc/ssl/certs"
 #define CONN_MID_BITS 65536
+#define CONN_PROBE_MS 2000
 
 struct conn {
 	struct mosquitto *mosq;
@@ -31,7 +35,10 @@ struct conn {
 	int port;
 	int keepalive;
 	int version;
+	bool tls;
+	bool async;
 	mosquitto_property *connect_props;
+	struct conn_subscription sub;
 
 	bool connected;
 	bool connack_seen;
@@ -45,8 +52,14 @@ struct conn {
 	int backoff_ms;
 	unsigned int rng;
 
-	int sub_mid;
+	bool ever_connected;
+	long long connack_ms;
+	int quick_losses;            /* MQTT 3.1.1: taken away right after CONNACK */
+
+	int sub_mid;                 /* -1: no SUBACK pending */
 	bool sub_done;
+	bool sub_waited;             /* conn_open reports a refusal */
+	bool sub_failed;             /* SUBSCRIBE could not be sent */
 	int sub_refused;
 
 	unsigned int outstanding;
@@ -62,25 +75,6 @@ conn_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Fleets: no wake-up socket pair per client, no QoS 1 ack tracking. */
-static bool conn_frugal;
-
-int
-conn_exit_code(enum conn_status st)
-{
-	switch (st) {
-	case CONN_OK:
-		return 0;
-	case CONN_ERR_USAGE:
-		return 2;
-	case CONN_ERR_CONNECT:
-		return 3;
-	case CONN_ERR_TIMEOUT:
-		return 4;
-	}
-	return 1;
 }
 
 const char *
@@ -126,11 +120,47 @@ mid_set(struct conn *c, int mid)
 	return 0;
 }
 
+/* Filter i of the subscriptions into buf; -1 if it does not fit. */
+static int
+sub_filter(const struct conn *c, int i, char buf[SHADOW_TOPIC_MAX])
+{
+	return shadow_topic_filter(buf, SHADOW_TOPIC_MAX, c->sub.thing,
+	    c->sub.shadow, c->sub.what[i], NULL) == TOPIC_OK ? 0 : -1;
+}
+
+static int
+conn_send_subscribe(struct conn *c)
+{
+	char filters[CONN_SUBSCRIPTIONS_MAX][SHADOW_TOPIC_MAX];
+	char *f[CONN_SUBSCRIPTIONS_MAX];
+	int i, mid = 0;
+
+	for (i = 0; i < c->sub.n; i++) {
+		if (sub_filter(c, i, filters[i]) == -1)
+			return -1;
+		f[i] = filters[i];
+	}
+	if (mosquitto_subscribe_multiple(c->mosq, &mid, c->sub.n, f,
+	    c->sub.qos, 0, NULL) != MOSQ_ERR_SUCCESS)
+		return -1;
+	c->sub_mid = mid;
+	c->sub_done = false;
+	c->sub_refused = -1;
+	return 0;
+}
+
 /* Callbacks shared by the MQTT 3.1.1 and MQTT 5 variants. */
 
+/*
+ * Subscribe on the first connect and whenever the session is gone (a
+ * session kept from another run may hold other subscriptions, so the
+ * first connect subscribes even when the broker kept one).
+ */
 static void
 handle_connack(struct conn *c, int rc, int flags)
 {
+	bool session_present = (flags & 1) != 0;
+
 	c->connack_seen = true;
 	c->connack_rc = rc;
 	if (rc != 0)
@@ -139,8 +169,60 @@ handle_connack(struct conn *c, int rc, int flags)
 	c->lost = false;
 	c->retrying = false;
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
+	c->connack_ms = conn_now_ms();
+	if (c->sub.n > 0 && (!session_present || !c->ever_connected) &&
+	    (c->sub_failed = conn_send_subscribe(c) == -1) && !c->sub_waited)
+		log_warn("can't subscribe to the shadow topics of %s on %s:%d",
+		    c->sub.thing, c->host, c->port);
+	c->ever_connected = true;
 	if (c->h.on_connect != NULL)
-		c->h.on_connect(c->ud, (flags & 1) != 0);
+		c->h.on_connect(c->ud, session_present);
+}
+
+static void
+taken_over(struct conn *c, const char *why)
+{
+	c->quick_losses = 0;
+	if (c->h.on_taken_over != NULL)
+		c->h.on_taken_over(c->ud, why);
+}
+
+/*
+ * Another client with our client id takes the session (conn.h). Only a
+ * connection that had just been made counts: the one that stood longer
+ * takes the session back, so the newcomer is the one told. MQTT 5 brokers
+ * may say it (0x8E); mosquitto 2.0 closes the socket before its DISCONNECT
+ * goes out, so a hang-up without a reason counts under MQTT 5 as well.
+ */
+static void
+takeover_check(struct conn *c, int rc)
+{
+	char why[200];
+	bool quick = conn_now_ms() - c->connack_ms <= CONN_TAKEOVER_WINDOW_MS;
+
+	if (rc == MQTT_RC_SESSION_TAKEN_OVER && quick) {
+		snprintf(why, sizeof(why), "the broker handed the session to "
+		    "another client within %d s of connecting (MQTT 5 reason "
+		    "0x8E, session taken over)", CONN_TAKEOVER_WINDOW_MS / 1000);
+		taken_over(c, why);
+		return;
+	}
+	/* 0: we hung up; 0x80 and up: the broker said why, and not this. */
+	if (rc == 0 || rc >= 0x80 || !quick) {
+		if (rc == MQTT_RC_SESSION_TAKEN_OVER)
+			log_debug("%s:%d: session taken over by another client "
+			    "with the same client id; taking it back", c->host,
+			    c->port);
+		c->quick_losses = 0;
+		return;
+	}
+	if (++c->quick_losses < CONN_TAKEOVER_TIMES)
+		return;
+	snprintf(why, sizeof(why), "the broker closed the connection within "
+	    "%d s of connecting %d times in a row, as it does when another "
+	    "client connects with the same client id",
+	    CONN_TAKEOVER_WINDOW_MS / 1000, CONN_TAKEOVER_TIMES);
+	taken_over(c, why);
 }
 
 static void
@@ -151,8 +233,11 @@ handle_disconnect(struct conn *c, int rc)
 	c->connected = false;
 	c->lost = true;
 	c->lost_rc = rc;
-	if (was && c->h.on_disconnect != NULL)
+	if (!was)
+		return;
+	if (c->h.on_disconnect != NULL)
 		c->h.on_disconnect(c->ud, rc);
+	takeover_check(c, rc);
 }
 
 static void
@@ -178,15 +263,23 @@ handle_suback(struct conn *c, int mid, int n, const int *granted)
 {
 	int i;
 
+	char f[SHADOW_TOPIC_MAX];
+
 	if (mid != c->sub_mid)
 		return;
 	c->sub_done = true;
+	c->sub_mid = -1;
 	for (i = 0; i < n; i++) {
 		if (granted[i] >= 0x80) {
 			c->sub_refused = i;
 			break;
 		}
 	}
+	/* Nobody waits for this SUBACK: say it here. */
+	if (c->sub_refused >= 0 && !c->sub_waited)
+		log_warn("%s:%d: not authorised to subscribe to %s", c->host,
+		    c->port, c->sub_refused < c->sub.n &&
+		    sub_filter(c, c->sub_refused, f) == 0 ? f : "(unknown)");
 }
 
 static void
@@ -434,14 +527,30 @@ mosquitto_new_frugal(const char *id, bool clean_session, void *ud)
 	return m;
 }
 
+/* The client id given, or prefix + random characters (malloc'd in *made). */
+static const char *
+conn_client_id(const struct conn_options *o, char **made)
+{
+	*made = NULL;
+	if (o->client_id != NULL)
+		return o->client_id;
+	return *made = ids_client_id(o->client_id_prefix);
+}
+
 struct conn *
-conn_new(const struct shadow_config *cfg, const char *client_id,
-    bool clean_session, const struct conn_handlers *h, void *ud,
-    char *err, size_t errlen)
+conn_new(const struct shadow_config *cfg, const struct conn_options *o,
+    const struct conn_handlers *h, void *ud, char *err, size_t errlen)
 {
 	struct conn *c;
+	const char *id;
+	char *made;
 
 	conn_lib_init();
+	if (o->sub.n > CONN_SUBSCRIPTIONS_MAX) {
+		snprintf(err, errlen, "%d subscriptions: at most %d", o->sub.n,
+		    CONN_SUBSCRIPTIONS_MAX);
+		return NULL;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -452,28 +561,101 @@ conn_new(const struct shadow_config *cfg, const char *client_id,
 	c->port = cfg->port;
 	c->keepalive = cfg->keepalive > 0 ? cfg->keepalive : 30;
 	c->version = cfg->mqtt_version;
+	c->tls = cfg->tls;
+	c->async = o->async;
+	c->reconnect = o->reconnect;
+	c->sub = o->sub;
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
 	c->sub_mid = -1;
-	c->rng = (unsigned int)conn_now_ms() ^ (unsigned int)getpid();
+	c->rng = (unsigned int)conn_now_ms() ^ (unsigned int)getpid() ^
+	    (unsigned int)(uintptr_t)c;
 	c->host = strdup(cfg->endpoint != NULL ? cfg->endpoint : "localhost");
 	if (c->host == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(c);
 		return NULL;
 	}
-	c->mosq = conn_frugal ? mosquitto_new_frugal(client_id, clean_session,
-	    c) : mosquitto_new(client_id, clean_session, c);
-	if (c->mosq == NULL) {
-		snprintf(err, errlen, "can't create MQTT client %s: %s",
-		    client_id ? client_id : "(random)", strerror(errno));
+	if ((id = conn_client_id(o, &made)) == NULL) {
+		snprintf(err, errlen, "can't make a client id: %s",
+		    strerror(errno));
 		conn_free(c);
 		return NULL;
 	}
-	if (conn_configure(c, cfg, clean_session, err, errlen) == -1) {
+	c->mosq = c->async ? mosquitto_new_frugal(id, !o->persistent, c) :
+	    mosquitto_new(id, !o->persistent, c);
+	if (c->mosq == NULL) {
+		snprintf(err, errlen, "can't create MQTT client %s: %s", id,
+		    strerror(errno));
+		free(made);
+		conn_free(c);
+		return NULL;
+	}
+	free(made);
+	if (conn_configure(c, cfg, !o->persistent, err, errlen) == -1) {
 		conn_free(c);
 		return NULL;
 	}
 	return c;
+}
+
+/* 1 when host:port answers a plain MQTT CONNECT with a CONNACK. */
+static void
+probe_connack(struct mosquitto *m, void *ud, int rc)
+{
+	(void)m;
+	(void)rc;
+	*(bool *)ud = true;
+}
+
+static bool
+conn_probe_plain(const struct conn *c)
+{
+	long long deadline = conn_now_ms() + CONN_PROBE_MS;
+	struct mosquitto *m;
+	bool seen = false;
+	char *id;
+
+	if ((id = ids_client_id("probe-")) == NULL)
+		return false;
+	m = mosquitto_new(id, true, &seen);
+	free(id);
+	if (m == NULL)
+		return false;
+	mosquitto_connect_callback_set(m, probe_connack);
+	if (mosquitto_connect(m, c->host, c->port, 10) == MOSQ_ERR_SUCCESS) {
+		while (!seen && conn_now_ms() < deadline)
+			if (mosquitto_loop(m, 100, 1) != MOSQ_ERR_SUCCESS)
+				break;
+		if (mosquitto_socket(m) != -1)
+			(void)mosquitto_disconnect(m);
+	}
+	mosquitto_destroy(m);
+	return seen;
+}
+
+/*
+ * A TLS client at a plain listener, or the reverse: the handshake or the
+ * CONNECT meets bytes of the other kind and the broker hangs up. Probe the
+ * port the other way to say which (only when conn_open may block).
+ */
+static bool
+describe_mismatch(const struct conn *c, char *err, size_t errlen)
+{
+	if (c->async)
+		return false;
+	if (c->tls && conn_probe_plain(c)) {
+		snprintf(err, errlen, "the broker at %s:%d speaks plain MQTT, "
+		    "not TLS: use its TLS port (8883) or drop --tls/--ca/"
+		    "--certs (--no-tls)", c->host, c->port);
+		return true;
+	}
+	if (!c->tls && tls_probe(c->host, c->port, CONN_PROBE_MS) == 1) {
+		snprintf(err, errlen, "the broker at %s:%d speaks TLS: add "
+		    "--tls/--ca (or --certs) or use port 1883", c->host,
+		    c->port);
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -483,8 +665,9 @@ describe_connect_failure(struct conn *c, int rc, int saved_errno, char *err,
 	if (c->log_error[0] != '\0' && (rc == MOSQ_ERR_TLS ||
 	    rc == MOSQ_ERR_PROTOCOL || rc == MOSQ_ERR_CONN_LOST ||
 	    rc == MOSQ_ERR_ERRNO)) {
-		snprintf(err, errlen, "TLS handshake with %s:%d failed: %s",
-		    c->host, c->port, c->log_error);
+		if (!describe_mismatch(c, err, errlen))
+			snprintf(err, errlen, "TLS handshake with %s:%d "
+			    "failed: %s", c->host, c->port, c->log_error);
 		return;
 	}
 	switch (rc) {
@@ -503,8 +686,9 @@ describe_connect_failure(struct conn *c, int rc, int saved_errno, char *err,
 			    c->host, c->port, strerror(saved_errno));
 		break;
 	case MOSQ_ERR_TLS:
-		snprintf(err, errlen, "TLS handshake with %s:%d failed",
-		    c->host, c->port);
+		if (!describe_mismatch(c, err, errlen))
+			snprintf(err, errlen, "TLS handshake with %s:%d failed",
+			    c->host, c->port);
 		break;
 	default:
 		snprintf(err, errlen, "can't connect to %s:%d: %s", c->host,
@@ -552,6 +736,8 @@ describe_lost_before_connack(struct conn *c, int rc, char *err, size_t errlen)
 	}
 	if (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_SUCCESS ||
 	    rc == MOSQ_ERR_NO_CONN || c->lost) {
+		if (describe_mismatch(c, err, errlen))
+			return;
 		snprintf(err, errlen, "%s:%d: the broker closed the connection "
 		    "right after CONNECT; on AWS IoT this usually means the "
 		    "policy does not allow iot:Connect for this client id, or "
@@ -563,51 +749,163 @@ describe_lost_before_connack(struct conn *c, int rc, char *err, size_t errlen)
 	    mosquitto_strerror(rc));
 }
 
+/*
+ * One connection attempt: the first (again false) or a reconnect. Blocking
+ * connections connect the socket here; asynchronous ones only start, unless
+ * MQTT 5 properties need libmosquitto's blocking connect (instant on a
+ * local broker).
+ */
 static int
-conn_start(struct conn *c)
+conn_attempt(struct conn *c, bool again)
 {
+	errno = 0;
 	c->log_error[0] = '\0';
 	c->connack_seen = false;
 	c->lost = false;
+	if (again)
+		return c->async ? mosquitto_reconnect_async(c->mosq) :
+		    mosquitto_reconnect(c->mosq);
+	if (c->async && c->connect_props == NULL)
+		return mosquitto_connect_async(c->mosq, c->host, c->port,
+		    c->keepalive);
 	return mosquitto_connect_bind_v5(c->mosq, c->host, c->port,
 	    c->keepalive, NULL, c->connect_props);
 }
 
-enum conn_status
-conn_open(struct conn *c, int timeout_ms, char *err, size_t errlen)
+int
+conn_backoff_ms(struct conn *c)
+{
+	int b = c->backoff_ms;
+	int jitter;
+
+	c->rng = c->rng * 1103515245u + 12345u;
+	jitter = (int)((c->rng >> 8) % (unsigned int)(b / 2 + 1));
+	if (c->backoff_ms < CONN_BACKOFF_MAX_MS)
+		c->backoff_ms = c->backoff_ms * 2 > CONN_BACKOFF_MAX_MS ?
+		    CONN_BACKOFF_MAX_MS : c->backoff_ms * 2;
+	return b / 2 + jitter;
+}
+
+static void
+conn_schedule_retry(struct conn *c)
+{
+	int delay = conn_backoff_ms(c);
+
+	c->retrying = true;
+	c->next_retry_ms = conn_now_ms() + delay;
+	log_debug("reconnecting to %s:%d in %d ms", c->host, c->port, delay);
+}
+
+static void
+conn_retry_now(struct conn *c)
+{
+	int rc = conn_attempt(c, true);
+
+	if (rc == MOSQ_ERR_SUCCESS) {
+		c->retrying = false;
+		return;
+	}
+	log_debug("reconnect to %s:%d failed: %s", c->host, c->port,
+	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	conn_schedule_retry(c);
+}
+
+/* The connection went away: tell, and with reconnect on, retry later. */
+static void
+conn_lost(struct conn *c, int rc)
+{
+	if (c->connected)
+		handle_disconnect(c, rc);
+	if (c->reconnect && !c->retrying)
+		conn_schedule_retry(c);
+}
+
+static bool
+open_done(const struct conn *c)
+{
+	return c->connack_seen && (c->connack_rc != 0 || c->sub_mid == -1);
+}
+
+/* CONNACK, and the SUBACK of the subscriptions made on it. */
+static enum conn_status
+conn_open_wait(struct conn *c, int timeout_ms, char *err, size_t errlen)
 {
 	long long deadline = conn_now_ms() + timeout_ms;
 	long long left;
 	int rc;
 
-	errno = 0;
-	rc = conn_start(c);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		describe_connect_failure(c, rc, errno, err, errlen);
-		return CONN_ERR_CONNECT;
-	}
-	while (!c->connack_seen) {
+	while (!open_done(c)) {
 		left = deadline - conn_now_ms();
 		if (left <= 0) {
-			snprintf(err, errlen, "no CONNACK from %s:%d within "
-			    "%d ms", c->host, c->port, timeout_ms);
+			if (c->connack_seen)
+				snprintf(err, errlen, "no SUBACK for the shadow "
+				    "topics of %s from %s:%d within %d ms",
+				    c->sub.thing, c->host, c->port, timeout_ms);
+			else
+				snprintf(err, errlen, "no CONNACK from %s:%d "
+				    "within %d ms", c->host, c->port,
+				    timeout_ms);
 			mosquitto_disconnect(c->mosq);
 			return CONN_ERR_TIMEOUT;
 		}
 		errno = 0;
 		rc = mosquitto_loop(c->mosq, left > 100 ? 100 : (int)left, 1);
-		if (c->connack_seen)
+		if (open_done(c))
 			break;
-		if (rc != MOSQ_ERR_SUCCESS || c->lost) {
+		if (rc == MOSQ_ERR_SUCCESS && !c->lost)
+			continue;
+		if (c->connack_seen)
+			snprintf(err, errlen, "lost the connection to %s:%d "
+			    "while subscribing to the shadow topics of %s",
+			    c->host, c->port, c->sub.thing);
+		else
 			describe_lost_before_connack(c, rc, err, errlen);
-			return CONN_ERR_CONNECT;
-		}
+		return CONN_ERR_CONNECT;
 	}
 	if (c->connack_rc != 0) {
 		snprintf(err, errlen, "the broker at %s:%d refused the "
 		    "connection: %s", c->host, c->port,
 		    connack_reason(c->version, c->connack_rc));
 		mosquitto_disconnect(c->mosq);
+		return CONN_ERR_CONNECT;
+	}
+	return CONN_OK;
+}
+
+enum conn_status
+conn_open(struct conn *c, int timeout_ms, char *err, size_t errlen)
+{
+	char f[SHADOW_TOPIC_MAX];
+	enum conn_status st;
+	int rc;
+
+	c->ever_connected = false;
+	rc = conn_attempt(c, false);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		describe_connect_failure(c, rc, errno, err, errlen);
+		if (rc == MOSQ_ERR_INVAL)
+			return CONN_ERR_USAGE;
+		if (c->async && c->reconnect)
+			conn_schedule_retry(c);
+		return CONN_ERR_CONNECT;
+	}
+	if (c->async)
+		return CONN_OK;
+	c->sub_waited = true;
+	c->sub_failed = false;
+	c->sub_refused = -1;
+	st = conn_open_wait(c, timeout_ms, err, errlen);
+	c->sub_waited = false;
+	if (st != CONN_OK)
+		return st;
+	if (c->sub_failed) {
+		snprintf(err, errlen, "can't subscribe to the shadow topics of "
+		    "%s on %s:%d", c->sub.thing, c->host, c->port);
+		return CONN_ERR_CONNECT;
+	}
+	if (c->sub_refused >= 0) {
+		snprintf(err, errlen, "not authorised to subscribe to %s",
+		    sub_filter(c, c->sub_refused, f) == 0 ? f : c->sub.thing);
 		return CONN_ERR_CONNECT;
 	}
 	return CONN_OK;
@@ -631,74 +929,6 @@ conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
 	return CONN_OK;
 }
 
-static bool
-suback_seen(const struct conn *c)
-{
-	return c->sub_done;
-}
-
-static int
-conn_send_subscribe(struct conn *c, const char *const *filters, int n,
-    int qos)
-{
-	int mid = 0, rc;
-
-	rc = mosquitto_subscribe_multiple(c->mosq, &mid, n,
-	    (char *const *)filters, qos, 0, NULL);
-	if (rc != MOSQ_ERR_SUCCESS)
-		return -1;
-	c->sub_mid = mid;
-	c->sub_done = false;
-	c->sub_refused = -1;
-	return 0;
-}
-
-enum conn_status
-conn_subscribe(struct conn *c, const char *const *filters, int n, int qos,
-    int timeout_ms, char *err, size_t errlen)
-{
-	enum conn_status st;
-
-	if (n <= 0)
-		return CONN_OK;
-	if (conn_send_subscribe(c, filters, n, qos) == -1) {
-		snprintf(err, errlen, "can't subscribe to %s on %s:%d: "
-		    "not connected", filters[0], c->host, c->port);
-		return CONN_ERR_CONNECT;
-	}
-	st = conn_wait(c, suback_seen, timeout_ms);
-	if (st == CONN_ERR_TIMEOUT) {
-		snprintf(err, errlen, "no SUBACK for %s from %s:%d within %d ms",
-		    filters[0], c->host, c->port, timeout_ms);
-		return st;
-	}
-	if (st != CONN_OK) {
-		snprintf(err, errlen, "lost the connection to %s:%d while "
-		    "subscribing to %s", c->host, c->port, filters[0]);
-		return st;
-	}
-	if (c->sub_refused >= 0) {
-		snprintf(err, errlen, "not authorised to subscribe to %s",
-		    c->sub_refused < n ? filters[c->sub_refused] : filters[0]);
-		return CONN_ERR_CONNECT;
-	}
-	return CONN_OK;
-}
-
-int
-conn_subscribe_async(struct conn *c, const char *const *filters, int n,
-    int qos)
-{
-	int mid = 0;
-
-	if (n <= 0)
-		return 0;
-	if (mosquitto_subscribe_multiple(c->mosq, &mid, n,
-	    (char *const *)filters, qos, 0, NULL) != MOSQ_ERR_SUCCESS)
-		return -1;
-	return 0;
-}
-
 int
 conn_publish(struct conn *c, const char *topic, const void *payload,
     size_t len, int qos, int *mid)
@@ -713,7 +943,7 @@ conn_publish(struct conn *c, const char *topic, const void *payload,
 	 * again after the reconnect. */
 	if (rc != MOSQ_ERR_SUCCESS && !(rc == MOSQ_ERR_NO_CONN && qos > 0))
 		return -1;
-	if (qos > 0 && !conn_frugal && mid_set(c, m) == 0)
+	if (qos > 0 && !c->async && mid_set(c, m) == 0)
 		c->outstanding++;
 	if (mid != NULL)
 		*mid = m;
@@ -734,65 +964,10 @@ conn_publish_json(struct conn *c, const char *topic, json_object *obj,
 	return conn_publish(c, topic, s, len, qos, mid);
 }
 
-void
-conn_set_reconnect(struct conn *c, bool on)
-{
-	c->reconnect = on;
-}
-
 bool
 conn_connected(const struct conn *c)
 {
 	return c->connected;
-}
-
-struct mosquitto *
-conn_mosq(struct conn *c)
-{
-	return c->mosq;
-}
-
-static int
-conn_next_backoff(struct conn *c)
-{
-	int b = c->backoff_ms;
-	int jitter;
-
-	c->rng = c->rng * 1103515245u + 12345u;
-	jitter = (int)((c->rng >> 8) % (unsigned int)(b / 2 + 1));
-	if (c->backoff_ms < CONN_BACKOFF_MAX_MS)
-		c->backoff_ms = c->backoff_ms * 2 > CONN_BACKOFF_MAX_MS ?
-		    CONN_BACKOFF_MAX_MS : c->backoff_ms * 2;
-	return b / 2 + jitter;
-}
-
-static void
-conn_schedule_retry(struct conn *c)
-{
-	int delay = conn_next_backoff(c);
-
-	c->retrying = true;
-	c->next_retry_ms = conn_now_ms() + delay;
-	log_debug("reconnecting to %s:%d in %d ms", c->host, c->port, delay);
-}
-
-static void
-conn_try_reconnect(struct conn *c)
-{
-	int rc;
-
-	errno = 0;
-	c->log_error[0] = '\0';
-	c->connack_seen = false;
-	c->lost = false;
-	rc = mosquitto_reconnect(c->mosq);
-	if (rc == MOSQ_ERR_SUCCESS) {
-		c->retrying = false;
-		return;
-	}
-	log_debug("reconnect to %s:%d failed: %s", c->host, c->port,
-	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-	conn_schedule_retry(c);
 }
 
 static void
@@ -812,7 +987,7 @@ conn_loop_retrying(struct conn *c, int timeout_ms)
 		if (wait > timeout_ms)
 			return CONN_OK;
 	}
-	conn_try_reconnect(c);
+	conn_retry_now(c);
 	return CONN_OK;
 }
 
@@ -831,11 +1006,9 @@ conn_loop(struct conn *c, int timeout_ms)
 		return CONN_OK;
 	if (!c->reconnect)
 		return CONN_ERR_CONNECT;
-	if (c->connected)
-		handle_disconnect(c, rc);
 	log_debug("connection to %s:%d lost: %s", c->host, c->port,
 	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-	conn_schedule_retry(c);
+	conn_lost(c, rc);
 	return CONN_OK;
 }
 
@@ -862,7 +1035,7 @@ conn_close(struct conn *c)
 	c->retrying = false;
 	if (mosquitto_socket(c->mosq) == -1)
 		return;
-	if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS)
+	if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS || c->async)
 		return;
 	deadline = conn_now_ms() + 500;
 	while (mosquitto_socket(c->mosq) != -1 && conn_now_ms() < deadline)
@@ -877,6 +1050,7 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	if (c->mosq != NULL) {
+		c->async = false;
 		conn_close(c);
 		mosquitto_destroy(c->mosq);
 	}
@@ -886,26 +1060,14 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/*
- * Fleets: many connections driven by one poll loop outside, never
- * blocking (conn_set_frugal, conn_open_async, conn_socket,
- * conn_want_write, conn_service, conn_tick).
- */
-
-void
-conn_set_frugal(bool on)
-{
-	conn_frugal = on;
-}
-
 int
-conn_socket(struct conn *c)
+conn_socket(const struct conn *c)
 {
 	return mosquitto_socket(c->mosq);
 }
 
 bool
-conn_want_write(struct conn *c)
+conn_want_write(const struct conn *c)
 {
 	return mosquitto_socket(c->mosq) != -1 && mosquitto_want_write(c->mosq);
 }
@@ -914,46 +1076,6 @@ long long
 conn_retry_at(const struct conn *c)
 {
 	return c->retrying ? c->next_retry_ms : 0;
-}
-
-static void
-conn_lost_async(struct conn *c, int rc)
-{
-	if (c->connected)
-		handle_disconnect(c, rc);
-	if (c->reconnect && !c->retrying)
-		conn_schedule_retry(c);
-}
-
-/*
- * Start connecting: the TCP connect and CONNECT are not waited for (MQTT 5
- * properties need libmosquitto's blocking connect, instant on a local
- * broker). On failure err says why and, with reconnect on, a retry is
- * scheduled.
- */
-enum conn_status
-conn_open_async(struct conn *c, char *err, size_t errlen)
-{
-	int rc;
-
-	errno = 0;
-	c->log_error[0] = '\0';
-	c->connack_seen = false;
-	c->lost = false;
-	if (c->connect_props != NULL)
-		rc = mosquitto_connect_bind_v5(c->mosq, c->host, c->port,
-		    c->keepalive, NULL, c->connect_props);
-	else
-		rc = mosquitto_connect_async(c->mosq, c->host, c->port,
-		    c->keepalive);
-	if (rc == MOSQ_ERR_SUCCESS)
-		return CONN_OK;
-	describe_connect_failure(c, rc, errno, err, errlen);
-	if (rc == MOSQ_ERR_INVAL)
-		return CONN_ERR_USAGE;
-	if (c->reconnect)
-		conn_schedule_retry(c);
-	return CONN_ERR_CONNECT;
 }
 
 /* Read and write as poll said; a lost connection schedules a retry. */
@@ -970,7 +1092,7 @@ conn_service(struct conn *c, bool readable, bool writable)
 	    (writable || mosquitto_want_write(c->mosq)))
 		rc = mosquitto_loop_write(c->mosq, 1);
 	if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) == -1)
-		conn_lost_async(c, rc);
+		conn_lost(c, rc);
 }
 
 /* Keep-alive, and the reconnect when it is due. */
@@ -980,32 +1102,27 @@ conn_tick(struct conn *c, long long now, bool keepalive)
 	int rc;
 
 	if (c->retrying) {
-		if (!c->reconnect || now < c->next_retry_ms)
-			return;
-		errno = 0;
-		c->log_error[0] = '\0';
-		c->connack_seen = false;
-		c->lost = false;
-		rc = mosquitto_reconnect_async(c->mosq);
-		if (rc == MOSQ_ERR_SUCCESS)
-			c->retrying = false;
-		else
-			conn_schedule_retry(c);
+		if (c->reconnect && now >= c->next_retry_ms)
+			conn_retry_now(c);
 		return;
 	}
 	if (!keepalive || mosquitto_socket(c->mosq) == -1)
 		return;
 	rc = mosquitto_loop_misc(c->mosq);
 	if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) == -1)
-		conn_lost_async(c, rc);
+		conn_lost(c, rc);
 }
 
-/* DISCONNECT queued and sent; the socket closes when the broker hangs up. */
-void
-conn_disconnect_async(struct conn *c)
+const char *
+conn_disconnect_reason(int rc)
 {
-	c->reconnect = false;
-	c->retrying = false;
-	if (mosquitto_socket(c->mosq) != -1)
-		(void)mosquitto_disconnect(c->mosq);
+	if (rc == 0)
+		return "closed";
+	if (rc == MQTT_RC_SESSION_TAKEN_OVER)
+		return "session taken over";
+	/* MQTT 5 reasons from the broker's DISCONNECT are 0x80 and up;
+	 * below are libmosquitto's own errors. */
+	if (rc >= 0x80)
+		return mosquitto_reason_string(rc);
+	return mosquitto_strerror(rc);
 }

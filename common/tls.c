@@ -9,7 +9,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -316,4 +321,59 @@ tls_alpn_default(int port, bool has_cert, bool has_username)
 	if (has_username)
 		return "mqtt";
 	return NULL;
+}
+
+static void
+probe_msg(int write_p, int version, int content_type, const void *buf,
+    size_t len, SSL *ssl, void *arg)
+{
+	(void)version;
+	(void)buf;
+	(void)len;
+	(void)ssl;
+	if (!write_p && content_type == SSL3_RT_HANDSHAKE)
+		*(bool *)arg = true;
+}
+
+/*
+ * A handshake without any checks: only whether the server answers in TLS
+ * (a ServerHello) matters, not whom it claims to be.
+ */
+int
+tls_probe(const char *host, int port, int timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	char addr[300];
+	bool seen = false;
+	SSL_CTX *ctx;
+	SSL *ssl = NULL;
+	BIO *bio;
+	int fd = -1, rc = -1;
+
+	snprintf(addr, sizeof(addr), strchr(host, ':') != NULL ? "[%s]:%d" :
+	    "%s:%d", host, port);
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto out;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_msg_callback(ctx, probe_msg);
+	SSL_CTX_set_msg_callback_arg(ctx, &seen);
+	if ((bio = BIO_new_connect(addr)) == NULL)
+		goto out;
+	if (BIO_do_connect(bio) <= 0 || BIO_get_fd(bio, &fd) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+	    (ssl = SSL_new(ctx)) == NULL) {
+		BIO_free_all(bio);
+		goto out;
+	}
+	SSL_set_bio(ssl, bio, bio);
+	(void)SSL_set_tlsext_host_name(ssl, host);
+	(void)SSL_connect(ssl);
+	rc = seen ? 1 : 0;
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	/* Leave nothing for libmosquitto to report as its own error. */
+	ERR_clear_error();
+	return rc;
 }

@@ -9,6 +9,8 @@
  *   tls_alpn_default the ALPN protocol for a port and authentication method
  *                    (443 with a client certificate: "x-amzn-mqtt-ca"; 443
  *                    with a username: "mqtt"; else NULL)
+ *   tls_probe        does HOST:PORT answer a TLS ClientHello with a TLS
+ *                    handshake? (a plain MQTT client meeting a TLS listener)
  */
 #ifndef SHADOW_TLS_H
 #define SHADOW_TLS_H
@@ -20,5 +22,7 @@ struct shadow_config;
 
 int tls_check_files(const struct shadow_config *cfg, char *err, size_t errlen);
 const char *tls_alpn_default(int port, bool has_cert, bool has_username);
+/* 1 yes, 0 no, -1 could not connect; waits at most timeout_ms a read. */
+int tls_probe(const char *host, int port, int timeout_ms);
 
 #endif

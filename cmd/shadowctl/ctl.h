@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "conn.h"
 #include "doc.h"
 #include "topic.h"
 
@@ -49,10 +50,12 @@ struct session {
 	struct wait_state *wait;    /* NULL unless --wait */
 };
 
+/* main.c */
+enum ctl_status ctl_status_of(enum conn_status st);
+
 /* session.c */
 void session_init(struct session *s, const struct shadow_config *cfg,
     enum shadow_msg op);
-void session_token(char token[DOC_MAX_TOKEN + 1]);
 json_object *session_token_doc(const char *token);
 enum ctl_status session_open(struct session *s, bool with_wait);
 enum ctl_status session_request(struct session *s, const char *payload,

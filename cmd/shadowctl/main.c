@@ -536,6 +536,23 @@ cmd_update(const struct shadow_config *cfg)
 	return update_run(cfg, request);
 }
 
+/* The exit status for a connection's status (shadowctl(1), EXIT STATUS). */
+enum ctl_status
+ctl_status_of(enum conn_status st)
+{
+	switch (st) {
+	case CONN_OK:
+		return CTL_OK;
+	case CONN_ERR_USAGE:
+		return CTL_USAGE;
+	case CONN_ERR_CONNECT:
+		return CTL_CONNECT;
+	case CONN_ERR_TIMEOUT:
+		return CTL_TIMEOUT;
+	}
+	return CTL_CONNECT;
+}
+
 int
 main(int argc, char **argv)
 {

@@ -4,10 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "conn.h"
+#include "ids.h"
 #include "log.h"
 
 int
@@ -16,16 +15,6 @@ session_topic(const struct shadow_config *cfg, enum shadow_msg msg,
 {
 	return shadow_topic_build(buf, SHADOW_TOPIC_MAX, cfg->thing,
 	    cfg->shadow, msg, NULL) == TOPIC_OK ? 0 : -1;
-}
-
-/* 24 random [a-z0-9]: unique per request, far below the 64-byte limit. */
-void
-session_token(char token[DOC_MAX_TOKEN + 1])
-{
-	if (config_random_chars(token, 24) == -1)
-		/* getrandom does not fail for 24 bytes; stay unique anyway. */
-		snprintf(token, DOC_MAX_TOKEN + 1, "shadowctl-%ld-%lld",
-		    (long)getpid(), conn_now_ms());
 }
 
 /* {"clientToken":token}, the whole payload of a get or delete. */
@@ -52,7 +41,7 @@ session_init(struct session *s, const struct shadow_config *cfg,
 	s->cfg = cfg;
 	s->op = op;
 	s->deadline = conn_now_ms() + (long long)(cfg->timeout * 1000.0);
-	session_token(s->token);
+	ids_token(s->token);
 }
 
 static int
@@ -158,11 +147,15 @@ request_qos(const struct session *s)
 	return s->cfg->mqtt_version == CONFIG_MQTT_5 ? 1 : 0;
 }
 
-static enum ctl_status
-from_conn(enum conn_status st)
-{
-	return (enum ctl_status)conn_exit_code(st);
-}
+/*
+ * The answers to a request, and with --wait the documents and the answer
+ * to the get that covers a report made before the update (session_wait).
+ */
+static const char *const answers_get[] = { "get/accepted", "get/rejected" };
+static const char *const answers_update[] = { "update/accepted",
+	"update/rejected", "update/documents", "get/accepted" };
+static const char *const answers_delete[] = { "delete/accepted",
+	"delete/rejected" };
 
 enum ctl_status
 session_open(struct session *s, bool with_wait)
@@ -172,44 +165,26 @@ session_open(struct session *s, bool with_wait)
 		.on_publish_refused = on_refused,
 	};
 	const struct shadow_config *cfg = s->cfg;
-	char topics[5][SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
-	const char *filters[5];
-	enum shadow_msg msgs[5];
-	char *id = NULL;
+	struct conn_options o = {
+		.client_id = cfg->client_id,
+		.client_id_prefix = "shadowctl-",
+		.sub = { cfg->thing, cfg->shadow, answers_get, 2, 1 },
+	};
+	char err[CTL_ERRLEN];
 	enum conn_status st;
-	int n = 0;
 
-	msgs[n++] = shadow_msg_accepted(s->op);
-	msgs[n++] = shadow_msg_rejected(s->op);
-	if (with_wait) {
-		msgs[n++] = SHADOW_MSG_UPDATE_DOCUMENTS;
-		msgs[n++] = SHADOW_MSG_GET_ACCEPTED;
-	}
-	for (int i = 0; i < n; i++) {
-		if (session_topic(cfg, msgs[i], topics[i]) == -1) {
-			log_error("can't build the topics for thing '%s'",
-			    cfg->thing);
-			return CTL_USAGE;
-		}
-		filters[i] = topics[i];
-	}
-	if (cfg->client_id == NULL &&
-	    (id = config_client_id_random("shadowctl-")) == NULL) {
-		log_error("can't make a client id: %s", strerror(errno));
-		return CTL_CONNECT;
-	}
-	s->conn = conn_new(cfg, cfg->client_id != NULL ? cfg->client_id : id,
-	    true, &h, s, err, sizeof(err));
-	free(id);
-	if (s->conn == NULL) {
+	if (s->op == SHADOW_MSG_UPDATE) {
+		o.sub.what = answers_update;
+		o.sub.n = with_wait ? 4 : 2;
+	} else if (s->op == SHADOW_MSG_DELETE)
+		o.sub.what = answers_delete;
+	if ((s->conn = conn_new(cfg, &o, &h, s, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return CTL_USAGE;
 	}
-	if ((st = conn_open(s->conn, left_ms(s), err, sizeof(err))) != CONN_OK ||
-	    (st = conn_subscribe(s->conn, filters, n, 1, left_ms(s), err,
-	    sizeof(err))) != CONN_OK) {
+	if ((st = conn_open(s->conn, left_ms(s), err, sizeof(err))) != CONN_OK) {
 		log_error("%s", err);
-		return from_conn(st);
+		return ctl_status_of(st);
 	}
 	return CTL_OK;
 }
@@ -251,7 +226,7 @@ session_run(struct session *s, bool (*done)(const struct session *))
 		if (left_ms(s) == 0)
 			return CTL_TIMEOUT;
 		if ((st = conn_loop(s->conn, left_ms(s))) != CONN_OK)
-			return from_conn(st);
+			return ctl_status_of(st);
 	}
 	return CTL_OK;
 }
@@ -336,7 +311,7 @@ session_wait(struct session *s, struct wait_state *w)
 	s->wait = w;
 	if (converged(s))
 		return CTL_OK;
-	session_token(w->get_token);
+	ids_token(w->get_token);
 	if ((req = session_token_doc(w->get_token)) == NULL)
 		return CTL_CONNECT;
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);

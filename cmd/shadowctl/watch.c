@@ -27,7 +27,7 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
-/* No SA_RESTART: the signal must wake the poll in mosquitto_loop. */
+/* No SA_RESTART: the signal must wake the poll in conn_loop. */
 static void
 signals_catch(void)
 {
@@ -132,7 +132,7 @@ watch_loop(struct watch *w, struct conn *c)
 		    CONN_OK) {
 			log_error("lost the connection to %s:%d while watching",
 			    w->cfg->endpoint, w->cfg->port);
-			return (enum ctl_status)conn_exit_code(st);
+			return ctl_status_of(st);
 		}
 	}
 	if (w->output_failed && w->output_errno != EPIPE) {
@@ -143,40 +143,30 @@ watch_loop(struct watch *w, struct conn *c)
 	return CTL_OK;
 }
 
+/* Everything under the shadow root: "+" and "+/+" cover all its topics. */
+static const char *const watch_filters[] = { "+", "+/+" };
+
 static enum ctl_status
 watch_connect(struct watch *w, struct conn **cp)
 {
 	static const struct conn_handlers h = { .on_message = on_message };
 	const struct shadow_config *cfg = w->cfg;
-	char f1[SHADOW_TOPIC_MAX], f2[SHADOW_TOPIC_MAX], err[CTL_ERRLEN];
-	const char *filters[2] = { f1, f2 };
+	const struct conn_options o = {
+		.client_id = cfg->client_id,
+		.client_id_prefix = "shadowctl-",
+		.sub = { cfg->thing, cfg->shadow, watch_filters, 2, 1 },
+	};
+	char err[CTL_ERRLEN];
 	int ms = (int)((cfg->timeout_set ? cfg->timeout : 10) * 1000.0);
-	char *id = NULL;
 	enum conn_status st;
 
-	if (shadow_topic_filter(f1, sizeof(f1), cfg->thing, cfg->shadow, "+",
-	    NULL) != TOPIC_OK || shadow_topic_filter(f2, sizeof(f2),
-	    cfg->thing, cfg->shadow, "+/+", NULL) != TOPIC_OK) {
-		log_error("can't build the topics for thing '%s'", cfg->thing);
-		return CTL_USAGE;
-	}
-	if (cfg->client_id == NULL &&
-	    (id = config_client_id_random("shadowctl-")) == NULL) {
-		log_error("can't make a client id: %s", strerror(errno));
-		return CTL_CONNECT;
-	}
-	*cp = conn_new(cfg, cfg->client_id != NULL ? cfg->client_id : id, true,
-	    &h, w, err, sizeof(err));
-	free(id);
-	if (*cp == NULL) {
+	if ((*cp = conn_new(cfg, &o, &h, w, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return CTL_USAGE;
 	}
-	if ((st = conn_open(*cp, ms, err, sizeof(err))) != CONN_OK ||
-	    (st = conn_subscribe(*cp, filters, 2, 1, ms, err,
-	    sizeof(err))) != CONN_OK) {
+	if ((st = conn_open(*cp, ms, err, sizeof(err))) != CONN_OK) {
 		log_error("%s", err);
-		return (enum ctl_status)conn_exit_code(st);
+		return ctl_status_of(st);
 	}
 	log_debug("watching %s/#", w->root);
 	return CTL_OK;

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <mosquitto.h>
-
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -29,7 +27,6 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define FLUSH_TIMEOUT_MS 5000
 #define IDLE_WAKEUP_MS 1000
-#define NFILTERS 6
 #define SENT_SLOTS 64
 
 struct shadowd {
@@ -40,8 +37,7 @@ struct shadowd {
 	struct requests *requests;
 	bool ready;
 	bool stopping;
-	char filters[NFILTERS][SHADOW_TOPIC_MAX];
-	const char *filter_ptrs[NFILTERS];
+	bool taken_over;
 	/* recent answers by mid, to name the topic of one the broker refuses */
 	struct sent {
 		int mid;
@@ -197,12 +193,11 @@ batch_finish(struct shadowd *d)
 static bool
 socket_ready(struct shadowd *d, int timeout_ms)
 {
-	struct mosquitto *m = conn_mosq(d->conn);
 	struct pollfd p[2];
-	int fd = mosquitto_socket(m);
+	int fd = conn_socket(d->conn);
 
 	p[0].fd = fd;
-	p[0].events = POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0);
+	p[0].events = POLLIN | (conn_want_write(d->conn) ? POLLOUT : 0);
 	p[0].revents = 0;
 	p[1].fd = signal_pipe[0];
 	p[1].events = POLLIN;
@@ -219,7 +214,7 @@ serve(struct shadowd *d)
 {
 	char c;
 
-	while (!stop_requested) {
+	while (!stop_requested && !d->taken_over) {
 		(void)socket_ready(d, IDLE_WAKEUP_MS);
 		while (read(signal_pipe[0], &c, 1) == 1)
 			;
@@ -243,9 +238,6 @@ on_connect(void *ud, bool session_present)
 	log_info("connection to %s:%d regained%s", d->cfg->endpoint,
 	    d->cfg->port, session_present ? "" :
 	    " (session lost: subscribing again)");
-	if (!session_present && conn_subscribe_async(d->conn, d->filter_ptrs,
-	    NFILTERS, SHADOWD_QOS) == -1)
-		log_error("can't subscribe again to the request topics");
 }
 
 /* MQTT 5 only: under 3.1.1 the broker drops a denied publish silently. */
@@ -266,28 +258,38 @@ on_disconnect(void *ud, int rc)
 {
 	struct shadowd *d = ud;
 
-	if (d->stopping || rc == 0)
+	if (!d->ready || d->stopping || rc == 0)
 		return;
-	log_warn("lost the connection to %s:%d; reconnecting",
-	    d->cfg->endpoint, d->cfg->port);
+	log_warn("lost the connection to %s:%d (%s); reconnecting",
+	    d->cfg->endpoint, d->cfg->port, conn_disconnect_reason(rc));
 }
 
-static int
-filters_build(struct shadowd *d)
+static const char *
+client_id(const struct shadowd *d)
 {
-	static const char *const ops[] = { "get", "update", "delete" };
-	int i;
-
-	for (i = 0; i < NFILTERS; i++) {
-		if (shadow_topic_filter(d->filters[i], sizeof(d->filters[i]),
-		    "+", i < 3 ? NULL : "+", ops[i % 3], NULL) != TOPIC_OK)
-			return -1;
-		d->filter_ptrs[i] = d->filters[i];
-	}
-	return 0;
+	return d->cfg->client_id ? d->cfg->client_id : SHADOWD_CLIENT_ID;
 }
 
-static int
+/* Two shadowd with one client id would take the session in turns forever. */
+static void
+on_taken_over(void *ud, const char *why)
+{
+	struct shadowd *d = ud;
+
+	if (d->taken_over)
+		return;
+	d->taken_over = true;
+	log_error("another client uses the client id '%s' on %s:%d: %s. Is a "
+	    "second shadowd running? Stop the other shadowd, or give each "
+	    "its own client id with -i", client_id(d), d->cfg->endpoint,
+	    d->cfg->port, why);
+}
+
+/* The requests of every thing, classic and named shadows. */
+static const char *const request_filters[] = { "get", "update", "delete",
+	"name/+/get", "name/+/update", "name/+/delete" };
+
+static enum conn_status
 service_connect(struct shadowd *d)
 {
 	const struct conn_handlers h = {
@@ -295,27 +297,25 @@ service_connect(struct shadowd *d)
 		.on_disconnect = on_disconnect,
 		.on_message = on_message,
 		.on_publish_refused = on_publish_refused,
+		.on_taken_over = on_taken_over,
 	};
-	const char *id = d->cfg->client_id ? d->cfg->client_id :
-	    SHADOWD_CLIENT_ID;
+	const struct conn_options o = {
+		.client_id = client_id(d),
+		.persistent = true,
+		.reconnect = true,
+		.sub = { "+", NULL, request_filters, 6, SHADOWD_QOS },
+	};
 	enum conn_status st;
 	char err[1024];
 
-	d->conn = conn_new(d->cfg, id, false, &h, d, err, sizeof(err));
-	if (d->conn == NULL) {
+	if ((d->conn = conn_new(d->cfg, &o, &h, d, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
-		return 2;
+		return CONN_ERR_USAGE;
 	}
-	st = conn_open(d->conn, CONNECT_TIMEOUT_MS, err, sizeof(err));
-	if (st == CONN_OK)
-		st = conn_subscribe(d->conn, d->filter_ptrs, NFILTERS,
-		    SHADOWD_QOS, CONNECT_TIMEOUT_MS, err, sizeof(err));
-	if (st != CONN_OK) {
+	if ((st = conn_open(d->conn, CONNECT_TIMEOUT_MS, err,
+	    sizeof(err))) != CONN_OK)
 		log_error("%s", err);
-		return conn_exit_code(st);
-	}
-	conn_set_reconnect(d->conn, true);
-	return 0;
+	return st;
 }
 
 static void
@@ -347,16 +347,29 @@ log_ready(const struct shadowd *d)
 	fflush(stderr);
 }
 
+/* shadowd(8), EXIT STATUS: 2 configuration, 3 connection, 4 timeout. */
+static int
+exit_code(enum conn_status st)
+{
+	switch (st) {
+	case CONN_OK:
+		return 0;
+	case CONN_ERR_USAGE:
+		return 2;
+	case CONN_ERR_CONNECT:
+		return 3;
+	case CONN_ERR_TIMEOUT:
+		return 4;
+	}
+	return 1;
+}
+
 static int
 service_run(struct shadowd *d)
 {
 	char err[1024];
-	int rc;
+	enum conn_status st;
 
-	if (filters_build(d) == -1) {
-		log_error("can't build the request topic filters");
-		return 1;
-	}
 	if (store_open(&d->store, d->cfg->data_dir, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 1;
@@ -372,9 +385,9 @@ service_run(struct shadowd *d)
 		store_close(d->store);
 		return 1;
 	}
-	if ((rc = service_connect(d)) != 0) {
+	if ((st = service_connect(d)) != CONN_OK) {
 		service_stop(d);
-		return rc;
+		return exit_code(st);
 	}
 	d->ready = true;
 	log_ready(d);
@@ -382,7 +395,7 @@ service_run(struct shadowd *d)
 	log_info("stopping: finishing the requests in hand");
 	service_stop(d);
 	log_info("stopped");
-	return 0;
+	return d->taken_over ? 3 : 0;
 }
 
 static int

@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
-#include <mosquitto.h>
 
 #include "assign.h"
 #include "config.h"
@@ -37,23 +36,26 @@ struct delta_split {
 	int64_t oldest;         /* desired timestamp of the oldest expired key */
 };
 
-static const enum shadow_msg answer_msgs[] = {
-	SHADOW_MSG_UPDATE_DELTA,
-	SHADOW_MSG_GET_ACCEPTED,
-	SHADOW_MSG_GET_REJECTED,
-	SHADOW_MSG_UPDATE_ACCEPTED,
-	SHADOW_MSG_UPDATE_REJECTED,
+/* What the device subscribes to: its deltas and the answers it waits for. */
+static const char *const answer_topics[] = {
+	"update/delta",
+	"get/accepted",
+	"get/rejected",
+	"update/accepted",
+	"update/rejected",
 };
-#define NANSWERS (sizeof(answer_msgs) / sizeof(answer_msgs[0]))
+#define NANSWERS (int)(sizeof(answer_topics) / sizeof(answer_topics[0]))
 
 static void device_on_connect(void *, bool);
 static void device_on_disconnect(void *, int);
 static void device_on_message(void *, const char *, const void *, size_t);
+static void device_on_taken_over(void *, const char *);
 
 static const struct conn_handlers device_handlers = {
 	.on_connect = device_on_connect,
 	.on_disconnect = device_on_disconnect,
 	.on_message = device_on_message,
+	.on_taken_over = device_on_taken_over,
 };
 
 static void
@@ -331,26 +333,6 @@ device_get(struct device *d)
 }
 
 static void
-device_subscribe(struct device *d)
-{
-	char filters[NANSWERS][SHADOW_TOPIC_MAX];
-	const char *f[NANSWERS];
-
-	for (size_t i = 0; i < NANSWERS; i++) {
-		if (shadow_topic_build(filters[i], sizeof(filters[i]), d->thing,
-		    d->shadow, answer_msgs[i], NULL) != TOPIC_OK) {
-			log_error("can't build topic %s for thing %s",
-			    shadow_msg_name(answer_msgs[i]), d->thing);
-			return;
-		}
-		f[i] = filters[i];
-	}
-	if (conn_subscribe_async(d->conn, f, (int)NANSWERS, DEVICE_QOS) != 0)
-		log_warn("can't subscribe to the shadow topics of %s",
-		    d->thing);
-}
-
-static void
 device_on_connect(void *ud, bool session_present)
 {
 	struct device *d = ud;
@@ -365,10 +347,6 @@ device_on_connect(void *ud, bool session_present)
 		event_emit(d->thing, "connected", f, "(%s)",
 		    session_present ? "session kept" : "new session");
 	}
-	/* A session kept from another run may hold other subscriptions. */
-	if (!session_present || !d->ever_connected)
-		device_subscribe(d);
-	d->ever_connected = true;
 	device_get(d);
 }
 
@@ -377,7 +355,7 @@ device_on_disconnect(void *ud, int rc)
 {
 	struct device *d = ud;
 	json_object *f;
-	const char *why = rc == 0 ? "closed" : mosquitto_strerror(rc);
+	const char *why = conn_disconnect_reason(rc);
 
 	if (!d->connected)
 		return;
@@ -390,6 +368,24 @@ device_on_disconnect(void *ud, int rc)
 	field_add(f, "reason", json_object_new_string(why));
 	event_emit(d->thing, "disconnected", f, "(%s)%s", why,
 	    rc == 0 ? "" : ", reconnecting");
+}
+
+/* Two devices with one thing name take the session from each other. */
+static void
+device_on_taken_over(void *ud, const char *why)
+{
+	struct device *d = ud;
+	json_object *f = json_object_new_object();
+
+	field_add(f, "client_id", json_object_new_string(d->client_id));
+	field_add(f, "reason", json_object_new_string(why));
+	event_emit(d->thing, "taken-over", f, "client id %s: another client "
+	    "uses it (two devices with one thing name?): %s", d->client_id,
+	    why);
+	log_warn("%s: another client uses the client id %s on %s:%d (two "
+	    "devices with one thing name?): %s; give each device its own "
+	    "thing name or -i", d->thing, d->client_id, d->cfg->endpoint,
+	    d->cfg->port, why);
 }
 
 /* Does path[0..n) lie on, inside or above an owned key? */
@@ -999,14 +995,22 @@ device_interval_ms(const struct device *d)
 /* The device's connection object, made on first use: persistent session,
  * reconnecting. */
 static int
-conn_ensure(struct device *d, char *err, size_t errlen)
+conn_ensure(struct device *d, bool async, char *err, size_t errlen)
 {
+	const struct conn_options o = {
+		.client_id = d->client_id,
+		.persistent = true,
+		.reconnect = true,
+		.async = async,
+		.sub = { d->thing, d->shadow, answer_topics, NANSWERS,
+		    DEVICE_QOS },
+	};
+
 	if (d->conn != NULL)
 		return 0;
-	if ((d->conn = conn_new(d->cfg, d->client_id, false, &device_handlers,
-	    d, err, errlen)) == NULL)
+	if ((d->conn = conn_new(d->cfg, &o, &device_handlers, d, err,
+	    errlen)) == NULL)
 		return -1;
-	conn_set_reconnect(d->conn, true);
 	return 0;
 }
 
@@ -1017,7 +1021,7 @@ device_connect(struct device *d, int timeout_ms, bool *fatal, char *err,
 	enum conn_status st;
 
 	*fatal = false;
-	if (conn_ensure(d, err, errlen) == -1) {
+	if (conn_ensure(d, false, err, errlen) == -1) {
 		*fatal = true;
 		return -1;
 	}
@@ -1122,11 +1126,11 @@ device_start(struct device *d, long long first_telemetry_ms, bool *fatal,
 
 	*fatal = false;
 	d->next_telemetry_ms = first_telemetry_ms;
-	if (conn_ensure(d, err, errlen) == -1) {
+	if (conn_ensure(d, true, err, errlen) == -1) {
 		*fatal = true;
 		return -1;
 	}
-	st = conn_open_async(d->conn, err, errlen);
+	st = conn_open(d->conn, 0, err, errlen);
 	if (st != CONN_OK) {
 		*fatal = st == CONN_ERR_USAGE;
 		return -1;
@@ -1181,5 +1185,5 @@ void
 device_disconnect(struct device *d)
 {
 	if (d->conn != NULL)
-		conn_disconnect_async(d->conn);
+		conn_close(d->conn);
 }

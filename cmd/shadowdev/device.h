@@ -66,7 +66,6 @@ struct device {
 
 	int64_t last_version;        /* version of the last delta or get applied */
 	bool connected;
-	bool ever_connected;         /* subscribe at least once per process */
 	long long next_telemetry_ms;
 	unsigned int seed;           /* telemetry values and tokens */
 

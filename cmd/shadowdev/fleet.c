@@ -530,7 +530,6 @@ fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
 	struct fleet f;
 	int rc;
 
-	conn_set_frugal(true);
 	events_fleet(log_verbosity() >= 1);
 	if ((rc = fleet_init(&f, cfg)) == 0) {
 		log_debug("fleet of %zu devices, %g connects/s", f.n,

@@ -21,8 +21,6 @@
 
 #define EXIT_USAGE 2
 #define CONNECT_TIMEOUT_MS 5000
-#define BACKOFF_FIRST_MS 1000
-#define BACKOFF_MAX_MS 30000
 #define LOOP_SLICE_MS 200
 
 static volatile sig_atomic_t stop_signal;
@@ -198,25 +196,6 @@ check_config(const struct shadow_config *cfg)
 	return 0;
 }
 
-static long long
-backoff_next(long long delay)
-{
-	long long next = delay * 2;
-
-	return next > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : next;
-}
-
-/* delay +- 25 %, so that a fleet restarted together does not stampede. */
-static long long
-backoff_jitter(struct device *d, long long delay)
-{
-	long long span = delay / 2;
-
-	if (span <= 0)
-		return delay;
-	return delay - span / 2 + (long long)(rand_r(&d->seed) % span);
-}
-
 static bool
 should_stop(long long deadline)
 {
@@ -246,7 +225,7 @@ static int
 device_first_connect(struct device *d, long long deadline)
 {
 	char err[1024];
-	long long delay = BACKOFF_FIRST_MS, wait;
+	long long wait;
 	bool fatal;
 
 	while (!should_stop(deadline)) {
@@ -257,10 +236,9 @@ device_first_connect(struct device *d, long long deadline)
 			log_error("%s", err);
 			return -1;
 		}
-		wait = backoff_jitter(d, delay);
+		wait = conn_backoff_ms(d->conn);
 		log_warn("%s; retrying in %.1f s", err, wait / 1000.0);
 		nap_until(conn_now_ms() + wait, deadline);
-		delay = backoff_next(delay);
 	}
 	return 0;
 }

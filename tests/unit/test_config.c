@@ -518,24 +518,6 @@ test_derived(void)
 	unload();
 }
 
-static void
-test_client_id(void)
-{
-	char *a = config_client_id_random("shadowctl-");
-	char *b = config_client_id_random("shadowctl-");
-	size_t i;
-	bool ok = a != NULL && strlen(a) == 22;
-
-	for (i = 10; ok && a[i] != '\0'; i++)
-		ok = (a[i] >= 'a' && a[i] <= 'z') || (a[i] >= '0' && a[i] <= '9');
-	CHECK(ok && strncmp(a, "shadowctl-", 10) == 0,
-	    "a random client id is the prefix and 12 of [a-z0-9]");
-	CHECK(a != NULL && b != NULL && strcmp(a, b) != 0,
-	    "two random client ids differ");
-	free(a);
-	free(b);
-}
-
 int
 main(void)
 {
@@ -558,7 +540,6 @@ main(void)
 	test_file();
 	test_file_errors();
 	test_derived();
-	test_client_id();
 
 	{
 		char cmd[600];
