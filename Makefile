@@ -14,9 +14,12 @@ ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC = gcc
-PKGS = libmosquitto json-c openssl sqlite3
+PKGS = libmosquitto json-c openssl sqlite3 inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Libraries of one program only: <program>_CFLAGS and <program>_LIBS.
+shadowd_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+shadowd_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -56,9 +59,10 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
 define PROG_RULE
+$(BUILD)/cmd/$(1)/%.o: CFLAGS += $$($(1)_CFLAGS)
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBCOMMON)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$($(1)_LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <strings.h>
 
 
+#include "ini.h"
 #include "log.h"
 #include "tls.h"
 #include "topic.h"
@@ -752,25 +752,17 @@ config_default_path(char *buf, size_t size)
 	return buf;
 }
 
-static char *
-skip_space(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
 static void
 trim_end(char *s)
 {
 	size_t n = strlen(s);
 
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-	    s[n - 1] == '\n' || s[n - 1] == '\r'))
+	    s[n - 1] == '\r'))
 		s[--n] = '\0';
 }
 
-/* Cuts a '#' comment (line start or after blank) outside quotes. */
+/* Cuts a '#' comment (at the start or after a blank) outside quotes. */
 static void
 cut_comment(char *s)
 {
@@ -809,160 +801,102 @@ unquote(char **value)
 
 struct file_state {
 	struct loader *ld;
-	const char *path;
-	unsigned line;
-	char *section;        /* NULL before the first [section] */
 	bool in_profile;
 	bool profile_found;
 };
 
-static int file_error(struct file_state *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-file_error(struct file_state *fs, const char *fmt, ...)
-{
-	char msg[ERRLEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_error("%s:%u: %s", fs->path, fs->line, msg);
-	return -1;
-}
-
-static int
-file_section(struct file_state *fs, char *s)
-{
-	char *end = strchr(s, ']');
-	char *name;
-
-	if (end == NULL || *skip_space(end + 1) != '\0')
-		return file_error(fs, "bad section header '%s' "
-		    "(expected [name])", s);
-	*end = '\0';
-	name = skip_space(s + 1);
-	trim_end(name);
-	if (name[0] == '\0')
-		return file_error(fs, "empty section name");
-	free(fs->section);
-	if ((fs->section = strdup(name)) == NULL)
-		return file_error(fs, "%s", strerror(errno));
-	fs->in_profile = strcmp(name, fs->ld->cfg->profile) == 0;
-	if (fs->in_profile)
-		fs->profile_found = true;
-	return 0;
-}
-
 /* Every key is checked against a scratch config; applying is separate. */
 static int
-file_key(struct file_state *fs, char *s)
+file_key(struct file_state *fs, const char *section, const char *key,
+    char *value, char *err, size_t errlen)
 {
 	struct shadow_config scratch;
 	const struct option_def *o;
 	const char *hint;
-	char *eq, *key, *value, err[ERRLEN];
+	char msg[ERRLEN];
 	enum source src;
 	int rc;
 
-	if ((eq = strchr(s, '=')) == NULL)
-		return file_error(fs, "expected 'key = value', got '%s'", s);
-	*eq = '\0';
-	key = s;
-	trim_end(key);
-	value = skip_space(eq + 1);
-	if (unquote(&value) == -1)
-		return file_error(fs, "%s: unterminated quote in '%s'", key,
+	cut_comment(value);
+	trim_end(value);
+	if (unquote(&value) == -1) {
+		snprintf(err, errlen, "%s: unterminated quote in '%s'", key,
 		    value);
-	o = options_find(key);
-	if (o == NULL) {
+		return -1;
+	}
+	if ((o = options_find(key)) == NULL) {
 		hint = options_suggest(key, PROG_SHADOWCTL | PROG_SHADOWDEV |
 		    PROG_SHADOWD, true);
 		if (hint != NULL)
-			return file_error(fs, "unknown key '%s' (did you mean "
+			snprintf(err, errlen, "unknown key '%s' (did you mean "
 			    "'%s'?)", key, hint);
-		return file_error(fs, "unknown key '%s'", key);
+		else
+			snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
 	}
-	if (o->flags & OPT_NOFILE)
-		return file_error(fs, "key '%s' is not allowed in a config "
+	if (o->flags & OPT_NOFILE) {
+		snprintf(err, errlen, "key '%s' is not allowed in a config "
 		    "file", key);
+		return -1;
+	}
 	if (!(o->progs & fs->ld->cfg->prog))
 		return 0;
 	memset(&scratch, 0, sizeof(scratch));
-	rc = option_set(&scratch, o, value, false, true, err, sizeof(err));
+	rc = option_set(&scratch, o, value, false, true, msg, sizeof(msg));
 	config_free(&scratch);
-	if (rc == -1)
-		return file_error(fs, "%s: %s", key, err);
-	if (fs->section != NULL && !fs->in_profile)
+	if (rc == 0 && section != NULL && !fs->in_profile)
 		return 0;
-	src = fs->section == NULL ? SRC_FILE_GLOBAL : SRC_FILE_PROFILE;
-	if (loader_set(fs->ld, o, value, false, src, err, sizeof(err)) == -1)
-		return file_error(fs, "%s: %s", key, err);
-	return 0;
+	src = section == NULL ? SRC_FILE_GLOBAL : SRC_FILE_PROFILE;
+	if (rc == 0 && loader_set(fs->ld, o, value, false, src, msg,
+	    sizeof(msg)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", key, msg);
+	return -1;
 }
 
+/* common/ini.c calls this for each section header and key = value line. */
 static int
-file_line(struct file_state *fs, char *line)
+file_entry(void *ud, const char *section, const char *key, const char *value,
+    unsigned line, char *err, size_t errlen)
 {
-	char *s;
+	struct file_state *fs = ud;
+	char *copy;
+	int rc;
 
-	trim_end(line);
-	cut_comment(line);
-	trim_end(line);
-	s = skip_space(line);
-	if (s[0] == '\0')
+	(void)line;
+	if (key == NULL) {
+		fs->in_profile = strcmp(section, fs->ld->cfg->profile) == 0;
+		fs->profile_found |= fs->in_profile;
 		return 0;
-	if (s[0] == '[')
-		return file_section(fs, s);
-	return file_key(fs, s);
-}
-
-static enum config_status
-file_parse(struct loader *ld, FILE *fp, const char *path)
-{
-	struct file_state fs = { .ld = ld, .path = path };
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-
-	while (rc == 0 && getline(&line, &cap, fp) != -1) {
-		fs.line++;
-		rc = file_line(&fs, line);
 	}
-	if (rc == 0 && ferror(fp)) {
-		log_error("can't read %s: %s", path, strerror(errno));
-		rc = -1;
+	if ((copy = strdup(value)) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
 	}
-	free(line);
-	free(fs.section);
-	if (rc == -1)
-		return CONFIG_USAGE;
-	if (ld->profile_explicit && !fs.profile_found) {
-		log_error("%s: no profile [%s] in this file", path,
-		    ld->cfg->profile);
-		return CONFIG_USAGE;
-	}
-	return CONFIG_OK;
+	rc = file_key(fs, section, key, copy, err, errlen);
+	free(copy);
+	return rc;
 }
 
 static enum config_status
 file_load(struct loader *ld)
 {
 	struct shadow_config *cfg = ld->cfg;
-	char buf[4096];
+	struct file_state fs = { .ld = ld };
+	char buf[4096], err[ERRLEN + 4096];
 	const char *path;
-	enum config_status st;
-	FILE *fp;
 
 	if (cfg->config_file != NULL)
 		path = cfg->config_file;
-	else if ((path = config_default_path(buf, sizeof(buf))) == NULL)
-		path = NULL;
-	if (path == NULL || (fp = fopen(path, "r")) == NULL) {
+	else
+		path = config_default_path(buf, sizeof(buf));
+	switch (path != NULL ? ini_read_file(path, file_entry, &fs, err,
+	    sizeof(err)) : INI_ERR_OPEN) {
+	case INI_OK:
+		break;
+	case INI_ERR_OPEN:
 		if (path != NULL && (ld->config_explicit || errno != ENOENT)) {
-			log_error("can't open config file %s: %s", path,
-			    strerror(errno));
+			log_error("config file: %s", err);
 			return CONFIG_USAGE;
 		}
 		if (ld->profile_explicit) {
@@ -972,15 +906,21 @@ file_load(struct loader *ld)
 			return CONFIG_USAGE;
 		}
 		return CONFIG_OK;
+	default:
+		log_error("%s", err);
+		return CONFIG_USAGE;
 	}
-	st = file_parse(ld, fp, path);
-	fclose(fp);
-	if (st == CONFIG_OK && cfg->config_file == NULL &&
-	    set_string(&cfg->config_file, path) == -1) {
+	if (ld->profile_explicit && !fs.profile_found) {
+		log_error("%s: no profile [%s] in this file", path,
+		    cfg->profile);
+		return CONFIG_USAGE;
+	}
+	if (cfg->config_file == NULL && set_string(&cfg->config_file,
+	    path) == -1) {
 		log_error("%s", strerror(errno));
 		return CONFIG_USAGE;
 	}
-	return st;
+	return CONFIG_OK;
 }
 
 static char *

@@ -930,15 +930,15 @@ conn_wait(struct conn *c, bool (*done)(const struct conn *), int timeout_ms)
 }
 
 int
-conn_publish(struct conn *c, const char *topic, const void *payload,
-    size_t len, int qos, int *mid)
+conn_publish_retain(struct conn *c, const char *topic, const void *payload,
+    size_t len, int qos, bool retain, int *mid)
 {
 	int m = 0, rc;
 
 	if (len > INT32_MAX)
 		return -1;
 	rc = mosquitto_publish(c->mosq, &m, topic, (int)len, payload, qos,
-	    false);
+	    retain);
 	/* A QoS 1 message is queued even when the link is down, and sent
 	 * again after the reconnect. */
 	if (rc != MOSQ_ERR_SUCCESS && !(rc == MOSQ_ERR_NO_CONN && qos > 0))
@@ -948,6 +948,13 @@ conn_publish(struct conn *c, const char *topic, const void *payload,
 	if (mid != NULL)
 		*mid = m;
 	return 0;
+}
+
+int
+conn_publish(struct conn *c, const char *topic, const void *payload,
+    size_t len, int qos, int *mid)
+{
+	return conn_publish_retain(c, topic, payload, len, qos, false, mid);
 }
 
 int

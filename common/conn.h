@@ -17,7 +17,8 @@
  *                    by probing the port, or the AWS hint when the broker
  *                    hangs up right after CONNECT). Asynchronous
  *                    connections only start connecting.
- *   conn_publish     publish (QoS 0/1), conn_publish_json for a json-c object
+ *   conn_publish     publish (QoS 0/1), conn_publish_json for a json-c object,
+ *                    conn_publish_retain with the retain flag
  *   conn_loop        run the network for up to timeout_ms; with reconnect on,
  *                    a lost connection is retried with conn_backoff_ms,
  *                    calling on_disconnect and, once back, on_connect
@@ -113,6 +114,8 @@ enum conn_status conn_open(struct conn *c, int timeout_ms, char *err,
     size_t errlen);
 int conn_publish(struct conn *c, const char *topic, const void *payload,
     size_t len, int qos, int *mid);
+int conn_publish_retain(struct conn *c, const char *topic,
+    const void *payload, size_t len, int qos, bool retain, int *mid);
 int conn_publish_json(struct conn *c, const char *topic, json_object *obj,
     int qos, int *mid);
 enum conn_status conn_loop(struct conn *c, int timeout_ms);

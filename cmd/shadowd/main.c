@@ -14,6 +14,8 @@
 
 #include "config.h"
 #include "conn.h"
+#include "dataplane.h"
+#include "http.h"
 #include "log.h"
 #include "rate.h"
 #include "request.h"
@@ -28,6 +30,7 @@
 #define FLUSH_TIMEOUT_MS 5000
 #define IDLE_WAKEUP_MS 1000
 #define SENT_SLOTS 64
+#define RETRY_POLL_MS 100
 
 struct shadowd {
 	struct shadow_config *cfg;
@@ -35,6 +38,7 @@ struct shadowd {
 	struct store *store;
 	struct rate *rate;
 	struct requests *requests;
+	struct dataplane *dp;             /* NULL without --http */
 	bool ready;
 	bool stopping;
 	bool taken_over;
@@ -164,65 +168,121 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 }
 
 static void
-publish_answers(void *ud, struct request *r)
+publish_answer(struct shadowd *d, const struct request_answer *a)
+{
+	struct sent *slot;
+	int mid;
+
+	if (conn_publish_json(d->conn, a->topic, a->body, SHADOWD_QOS,
+	    &mid) == -1) {
+		log_error("can't publish on %s", a->topic);
+		return;
+	}
+	slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
+	slot->mid = mid;
+	snprintf(slot->topic, sizeof(slot->topic), "%s", a->topic);
+}
+
+/*
+ * A request that came over MQTT gets all its answers on MQTT; one that
+ * came over HTTP gets its answer in the HTTP response, and the thing's
+ * subscribers the notifications (QoS 1: queued while the broker is away).
+ */
+static void
+deliver(void *ud, struct request *r)
 {
 	struct shadowd *d = ud;
-	struct request_answer *a;
-	struct sent *slot;
-	int i, mid;
+	int i;
 
-	for (i = 0; i < r->nanswers; i++) {
-		a = &r->answers[i];
-		if (conn_publish_json(d->conn, a->topic, a->body, SHADOWD_QOS,
-		    &mid) == -1) {
-			log_error("can't publish on %s", a->topic);
-			continue;
-		}
-		slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
-		slot->mid = mid;
-		snprintf(slot->topic, sizeof(slot->topic), "%s", a->topic);
-	}
+	if (r->origin != NULL)
+		dataplane_answer(d->dp, r);
+	for (i = 0; i < r->nanswers; i++)
+		if (r->origin == NULL || request_answer_public(r, i))
+			publish_answer(d, &r->answers[i]);
 }
 
 static void
 batch_finish(struct shadowd *d)
 {
-	requests_finish(d->requests, publish_answers, d);
+	requests_finish(d->requests, deliver, d);
 }
 
-static bool
-socket_ready(struct shadowd *d, int timeout_ms)
+static int
+publish_message(void *ud, const char *topic, const void *payload, size_t len,
+    int qos, bool retain)
 {
-	struct pollfd p[2];
-	int fd = conn_socket(d->conn);
+	struct shadowd *d = ud;
 
-	p[0].fd = fd;
-	p[0].events = POLLIN | (conn_want_write(d->conn) ? POLLOUT : 0);
-	p[0].revents = 0;
-	p[1].fd = signal_pipe[0];
-	p[1].events = POLLIN;
-	p[1].revents = 0;
-	if (fd < 0) {
-		conn_loop(d->conn, timeout_ms);
-		return false;
-	}
-	return poll(p, 2, timeout_ms) > 0 && p[0].revents != 0;
+	return conn_publish_retain(d->conn, topic, payload, len, qos, retain,
+	    NULL);
 }
 
+/* How long poll may wait while the broker is away: until the next try. */
+static int
+retry_wait_ms(struct shadowd *d, int timeout_ms)
+{
+	long long at = conn_retry_at(d->conn), wait;
+
+	if (at == 0)
+		return timeout_ms < RETRY_POLL_MS ? timeout_ms : RETRY_POLL_MS;
+	wait = at - conn_now_ms();
+	if (wait < 0)
+		wait = 0;
+	return wait < timeout_ms ? (int)wait : timeout_ms;
+}
+
+/* Wait for the broker, the HTTP clients or a signal; true when one of
+ * the first two has something. */
+static bool
+events_wait(struct shadowd *d, int timeout_ms)
+{
+	struct pollfd p[3];
+	int fd = conn_socket(d->conn), n = 0, t;
+
+	if (fd >= 0)
+		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN |
+		    (conn_want_write(d->conn) ? POLLOUT : 0) };
+	else
+		timeout_ms = retry_wait_ms(d, timeout_ms);
+	if (d->dp != NULL) {
+		t = http_timeout_ms(dataplane_http(d->dp));
+		if (t >= 0 && t < timeout_ms)
+			timeout_ms = t;
+		p[n++] = (struct pollfd){ .fd = http_fd(dataplane_http(d->dp)),
+		    .events = POLLIN };
+	}
+	p[n++] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
+	if (poll(p, (nfds_t)n, timeout_ms) <= 0)
+		return false;
+	while (--n > 0)
+		if (p[n - 1].revents != 0)
+			return true;
+	return false;
+}
+
+static void
+events_handle(struct shadowd *d)
+{
+	conn_loop(d->conn, 0);
+	if (d->dp != NULL)
+		http_run(dataplane_http(d->dp));
+}
+
+/* Requests that arrive together form one batch: one commit for all. */
 static void
 serve(struct shadowd *d)
 {
 	char c;
 
 	while (!stop_requested && !d->taken_over) {
-		(void)socket_ready(d, IDLE_WAKEUP_MS);
+		(void)events_wait(d, IDLE_WAKEUP_MS);
 		while (read(signal_pipe[0], &c, 1) == 1)
 			;
-		conn_loop(d->conn, 0);
+		events_handle(d);
 		while (requests_pending(d->requests) > 0 &&
 		    requests_pending(d->requests) < BATCH_MAX &&
-		    socket_ready(d, 0))
-			conn_loop(d->conn, 0);
+		    events_wait(d, 0))
+			events_handle(d);
 		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
 	}
@@ -318,6 +378,36 @@ service_connect(struct shadowd *d)
 	return st;
 }
 
+/* The HTTP face: answers already computed go out, new requests get 503. */
+static void
+http_finish(struct shadowd *d)
+{
+	if (d->dp == NULL || dataplane_http(d->dp) == NULL)
+		return;
+	http_stopping(dataplane_http(d->dp));
+	http_run(dataplane_http(d->dp));
+}
+
+static int
+http_listen(struct shadowd *d)
+{
+	const struct dataplane_hooks h = {
+		.requests = d->requests,
+		.store = d->store,
+		.publish = publish_message,
+		.ud = d,
+	};
+	char err[1024];
+
+	if (d->dp == NULL)
+		return 0;
+	if (dataplane_listen(d->dp, &h, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 service_stop(struct shadowd *d)
 {
@@ -325,6 +415,7 @@ service_stop(struct shadowd *d)
 	if (d->conn != NULL) {
 		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
+		http_finish(d);
 		if (conn_connected(d->conn) &&
 		    conn_flush(d->conn, FLUSH_TIMEOUT_MS) != CONN_OK)
 			log_warn("some answers were not acknowledged by the "
@@ -340,6 +431,9 @@ service_stop(struct shadowd *d)
 static void
 log_ready(const struct shadowd *d)
 {
+	if (d->dp != NULL)
+		fprintf(stderr, "%s: http: serving the IoT Data Plane API on "
+		    "%s\n", log_progname(), dataplane_where(d->dp));
 	fprintf(stderr, "%s: ready: serving $aws/things/+/shadow/"
 	    "{get,update,delete} and .../shadow/name/+/{get,update,delete} "
 	    "on %s:%d, store %s\n", log_progname(), d->cfg->endpoint,
@@ -385,6 +479,10 @@ service_run(struct shadowd *d)
 		store_close(d->store);
 		return 1;
 	}
+	if (http_listen(d) != 0) {
+		service_stop(d);
+		return 1;
+	}
 	if ((st = service_connect(d)) != CONN_OK) {
 		service_stop(d);
 		return exit_code(st);
@@ -398,8 +496,15 @@ service_run(struct shadowd *d)
 	return d->taken_over ? 3 : 0;
 }
 
+static bool
+http_wanted(const struct shadow_config *cfg)
+{
+	return cfg->http || cfg->http_credentials || cfg->http_cert ||
+	    cfg->http_key || cfg->http_insecure;
+}
+
 static int
-check_config(const struct shadow_config *cfg)
+check_config(const struct shadow_config *cfg, struct dataplane **dp)
 {
 	char err[1024];
 
@@ -409,6 +514,11 @@ check_config(const struct shadow_config *cfg)
 		return 2;
 	}
 	if (tls_check_files(cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
+	if (http_wanted(cfg) &&
+	    (*dp = dataplane_new(cfg, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return 2;
 	}
@@ -423,20 +533,22 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&d, 0, sizeof(d));
 	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
 		return rc;
-	if ((rc = check_config(&cfg)) != 0) {
+	if ((rc = check_config(&cfg, &d.dp)) != 0) {
 		config_free(&cfg);
 		return rc;
 	}
 	if (signals_setup() == -1) {
 		log_error("can't set up signal handling: %s", strerror(errno));
+		dataplane_free(d.dp);
 		config_free(&cfg);
 		return 1;
 	}
-	memset(&d, 0, sizeof(d));
 	d.cfg = &cfg;
 	rc = service_run(&d);
+	dataplane_free(d.dp);
 	requests_free(d.requests);
 	rate_free(d.rate);
 	signals_close();

@@ -28,6 +28,7 @@ enum stmt {
 	STMT_ROLLBACK,
 	STMT_LOAD,
 	STMT_SAVE,
+	STMT_LIST,
 	STMT_COUNT
 };
 
@@ -40,6 +41,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_SAVE] = "INSERT OR REPLACE INTO shadows "
 	    "(thing, name, version, present, doc, deleted_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* BINARY collation: names in bytewise order, along the key */
+	[STMT_LIST] = "SELECT name FROM shadows WHERE thing = ?1 AND "
+	    "name > ?2 AND present = 1 ORDER BY name LIMIT ?3",
 };
 
 static const char schema_sql[] =
@@ -552,4 +556,43 @@ store_mark_deleted(struct store *st, const char *thing, const char *shadow,
     int64_t version, int64_t now, char *err, size_t errlen)
 {
 	return store_write(st, thing, shadow, version, NULL, now, err, errlen);
+}
+
+int
+store_list_named(struct store *st, const char *thing, const char *after,
+    int limit, json_object *names, bool *more, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LIST];
+	const unsigned char *name;
+	int rc, n = 0, sys;
+
+	*more = false;
+	if (bind_names(st, s, thing, after, err, errlen) == -1)
+		return -1;
+	if (sqlite3_bind_int(s, 3, limit + 1) != SQLITE_OK) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return store_error(st, err, errlen, "can't bind values");
+	}
+	errno = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == limit) {
+			*more = true;
+			continue;
+		}
+		name = sqlite3_column_text(s, 0);
+		if (name == NULL || json_object_array_add(names,
+		    json_object_new_string((const char *)name)) != 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		n++;
+	}
+	sys = os_error(st, rc, errno);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return store_step_error(st, rc, sys, err, errlen,
+		    "can't list named shadows");
+	return 0;
 }

@@ -14,6 +14,8 @@
  *                    deleted version (forgotten after forget_deleted seconds)
  *   store_save       write an existing shadow
  *   store_mark_deleted   forget the document, remember the version
+ *   store_list_named     the names of a thing's named shadows that exist,
+ *                    bytewise sorted, after a given name, a page at a time
  *   store_close      finalize the statements, close the database
  *
  * Every function returning int gives 0, or -1 with err filled.
@@ -24,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <json-c/json.h>
 
 struct store;
 struct doc_shadow;
@@ -45,5 +48,10 @@ int store_save(struct store *st, const char *thing, const char *shadow,
 int store_mark_deleted(struct store *st, const char *thing,
     const char *shadow, int64_t version, int64_t now, char *err,
     size_t errlen);
+
+/* Up to limit names after `after` ("" = from the first) appended to the
+ * json-c array names; *more tells whether others follow. */
+int store_list_named(struct store *st, const char *thing, const char *after,
+    int limit, json_object *names, bool *more, char *err, size_t errlen);
 
 #endif
