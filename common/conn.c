@@ -1118,6 +1118,27 @@ conn_flush(struct conn *c, int timeout_ms)
 	return conn_wait(c, all_acknowledged, timeout_ms);
 }
 
+/*
+ * hold_acks: write only; a request read now would be committed after its
+ * PUBACK could leave (the socket closes right after the DISCONNECT).
+ */
+static int
+conn_close_step(struct conn *c)
+{
+	struct pollfd p;
+	int rc;
+
+	if (!c->hold_acks)
+		return mosquitto_loop(c->mosq, 50, 1);
+	if ((rc = conn_write_settled(c)) != MOSQ_ERR_SUCCESS ||
+	    (p.fd = mosquitto_socket(c->mosq)) == -1)
+		return rc;
+	p.events = POLLOUT;
+	p.revents = 0;
+	(void)poll(&p, 1, 50);
+	return MOSQ_ERR_SUCCESS;
+}
+
 void
 conn_close(struct conn *c)
 {
@@ -1133,7 +1154,7 @@ conn_close(struct conn *c)
 		return;
 	deadline = conn_now_ms() + 500;
 	while (mosquitto_socket(c->mosq) != -1 && conn_now_ms() < deadline)
-		if (conn_step(c, 50) != MOSQ_ERR_SUCCESS)
+		if (conn_close_step(c) != MOSQ_ERR_SUCCESS)
 			break;
 	c->connected = false;
 }
