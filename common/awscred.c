@@ -86,13 +86,14 @@ section_is_profile(const struct profile_keys *pk, const char *section)
 	return strncmp(section, pk->profile, n) == 0 && section[n] == '\0';
 }
 
+/* An empty value counts as no value (an empty secret is a mistake). */
 static int
 keep(char **field, unsigned *line_field, const char *value, unsigned line,
     char *err, size_t errlen)
 {
-	char *copy = strdup(value);
+	char *copy = NULL;
 
-	if (copy == NULL) {
+	if (value[0] != '\0' && (copy = strdup(value)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -698,22 +699,10 @@ awscred_find(const char *profile, long long now, struct awscred *out,
 }
 
 static int
-region_set(struct awscred_region *out, const char *name, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static int
-region_set(struct awscred_region *out, const char *name, const char *fmt,
-    ...)
+region_set(struct awscred_region *out, const char *name, const char *source)
 {
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&out->source, fmt, ap);
-	va_end(ap);
-	if (n == -1)
-		out->source = NULL;
 	out->name = strdup(name);
+	out->source = strdup(source);
 	if (out->name == NULL || out->source == NULL) {
 		awscred_region_free(out);
 		return -1;
@@ -755,9 +744,9 @@ enum awscred_status
 awscred_region(const char *region, const char *profile, const char *host,
     struct awscred_region *out, char *err, size_t errlen)
 {
-	struct profile_keys creds, conf;
+	struct profile_keys creds, conf, *pk;
 	const char *v, *name;
-	char buf[64];
+	char buf[64], source[1100];
 	enum awscred_status st;
 	int rc = 0;
 
@@ -778,15 +767,14 @@ awscred_region(const char *region, const char *profile, const char *host,
 			profile_keys_free(&creds);
 			return st;
 		}
-		if (conf.region != NULL)
-			rc = region_set(out, conf.region, "profile %s in %s",
-			    name, conf.path);
-		else if (creds.region != NULL)
-			rc = region_set(out, creds.region, "profile %s in %s",
-			    name, creds.path);
-		else if (host != NULL && region_of_host(host, buf,
+		pk = conf.region != NULL ? &conf : &creds;
+		if (pk->region != NULL) {
+			snprintf(source, sizeof(source), "profile %s in %s",
+			    name, pk->path);
+			rc = region_set(out, pk->region, source);
+		} else if (host != NULL && region_of_host(host, buf,
 		    sizeof(buf)))
-			rc = region_set(out, buf, "the endpoint host %s", host);
+			rc = region_set(out, buf, "the endpoint host");
 		else if (host != NULL && (ends_with(host, ".amazonaws.com") ||
 		    ends_with(host, ".amazonaws.com.cn"))) {
 			snprintf(err, errlen, "no AWS region for %s: looked at "

@@ -27,45 +27,43 @@
 #define CONN_MID_BITS 65536
 #define CONN_PROBE_MS 2000
 
+/* Grouped by size: a fleet holds thousands (tests/bench/RESULTS.md). */
 struct conn {
 	struct mosquitto *mosq;
-	struct conn_handlers h;
+	const struct conn_handlers *h;  /* the caller's: outlives us */
 	void *ud;
 	char *host;
+	mosquitto_property *connect_props;
+	struct conn_subscription sub;
+	uint8_t *qos1_mids;          /* allocated at the first QoS 1 publish */
+	long long next_retry_ms;
+	long long connack_ms;
+
 	int port;
 	int keepalive;
 	int version;
+	int connack_rc;
+	int lost_rc;
+	int backoff_ms;
+	unsigned int rng;
+	int quick_losses;            /* taken away right after CONNACK */
+	int sub_mid;                 /* -1: no SUBACK pending */
+	int sub_refused;
+	unsigned int outstanding;
+	unsigned int unsettled;      /* hold_acks: handed over, not yet safe */
+
 	bool tls;
 	bool async;
 	bool hold_acks;
-	unsigned int unsettled;      /* hold_acks: handed over, not yet safe */
-	mosquitto_property *connect_props;
-	struct conn_subscription sub;
-
 	bool connected;
 	bool connack_seen;
-	int connack_rc;
 	bool lost;
-	int lost_rc;
-
 	bool reconnect;
 	bool retrying;
-	long long next_retry_ms;
-	int backoff_ms;
-	unsigned int rng;
-
 	bool ever_connected;
-	long long connack_ms;
-	int quick_losses;            /* MQTT 3.1.1: taken away right after CONNACK */
-
-	int sub_mid;                 /* -1: no SUBACK pending */
 	bool sub_done;
 	bool sub_waited;             /* conn_open reports a refusal */
 	bool sub_failed;             /* SUBSCRIBE could not be sent */
-	int sub_refused;
-
-	unsigned int outstanding;
-	uint8_t *qos1_mids;          /* allocated at the first QoS 1 publish */
 
 	char log_error[256];
 };
@@ -177,16 +175,16 @@ handle_connack(struct conn *c, int rc, int flags)
 		log_warn("can't subscribe to the shadow topics of %s on %s:%d",
 		    c->sub.thing, c->host, c->port);
 	c->ever_connected = true;
-	if (c->h.on_connect != NULL)
-		c->h.on_connect(c->ud, session_present);
+	if (c->h->on_connect != NULL)
+		c->h->on_connect(c->ud, session_present);
 }
 
 static void
 taken_over(struct conn *c, const char *why)
 {
 	c->quick_losses = 0;
-	if (c->h.on_taken_over != NULL)
-		c->h.on_taken_over(c->ud, why);
+	if (c->h->on_taken_over != NULL)
+		c->h->on_taken_over(c->ud, why);
 }
 
 /*
@@ -237,8 +235,8 @@ handle_disconnect(struct conn *c, int rc)
 	c->lost_rc = rc;
 	if (!was)
 		return;
-	if (c->h.on_disconnect != NULL)
-		c->h.on_disconnect(c->ud, rc);
+	if (c->h->on_disconnect != NULL)
+		c->h->on_disconnect(c->ud, rc);
 	takeover_check(c, rc);
 }
 
@@ -252,12 +250,12 @@ handle_puback(struct conn *c, int mid, int reason)
 	if (reason >= 0x80) {
 		log_debug("publish %d refused by the broker: %s", mid,
 		    conn_reason_string(reason));
-		if (c->h.on_publish_refused != NULL)
-			c->h.on_publish_refused(c->ud, mid, reason);
+		if (c->h->on_publish_refused != NULL)
+			c->h->on_publish_refused(c->ud, mid, reason);
 		return;
 	}
-	if (c->h.on_publish != NULL)
-		c->h.on_publish(c->ud, mid);
+	if (c->h->on_publish != NULL)
+		c->h->on_publish(c->ud, mid);
 }
 
 static void
@@ -289,8 +287,8 @@ handle_message(struct conn *c, const struct mosquitto_message *m)
 {
 	if (c->hold_acks)
 		c->unsettled++;
-	if (c->h.on_message != NULL)
-		c->h.on_message(c->ud, m->topic, m->payload,
+	if (c->h->on_message != NULL)
+		c->h->on_message(c->ud, m->topic, m->payload,
 		    (size_t)m->payloadlen);
 }
 
@@ -542,6 +540,8 @@ conn_client_id(const struct conn_options *o, char **made)
 	return *made = ids_client_id(o->client_id_prefix);
 }
 
+static const struct conn_handlers no_handlers;
+
 struct conn *
 conn_new(const struct shadow_config *cfg, const struct conn_options *o,
     const struct conn_handlers *h, void *ud, char *err, size_t errlen)
@@ -560,8 +560,7 @@ conn_new(const struct shadow_config *cfg, const struct conn_options *o,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (h != NULL)
-		c->h = *h;
+	c->h = h != NULL ? h : &no_handlers;
 	c->ud = ud;
 	c->port = cfg->port;
 	c->keepalive = cfg->keepalive > 0 ? cfg->keepalive : 30;
@@ -845,8 +844,8 @@ conn_write_settled(struct conn *c)
 {
 	if (c->unsettled > 0) {
 		c->unsettled = 0;
-		if (c->h.on_settle != NULL)
-			c->h.on_settle(c->ud);
+		if (c->h->on_settle != NULL)
+			c->h->on_settle(c->ud);
 	}
 	if (mosquitto_socket(c->mosq) == -1)
 		return MOSQ_ERR_NO_CONN;

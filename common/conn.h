@@ -133,6 +133,7 @@ struct conn_options {
 	struct conn_subscription sub;
 };
 
+/* h (may be NULL) is not copied: it must outlive the connection. */
 struct conn *conn_new(const struct shadow_config *cfg,
     const struct conn_options *o, const struct conn_handlers *h, void *ud,
     char *err, size_t errlen);

@@ -4,9 +4,16 @@
  * use so that programs which never speak HTTP do not pay for libcurl's
  * ~28 shared libraries at start-up.
  *
+ * A missing libcurl is HTTPC_ERR_LOAD, whose message names the Debian
+ * package (libcurl4); SHADOW_LIBCURL names another file to load (tests).
+ * One handle is kept between requests, so connections are reused.
+ * Without a Content-Type among the headers none is sent; no Expect either.
+ * A network or TLS failure's message is libcurl's (OpenSSL's reason).
+ *
  * Offers:
  *   httpc_perform        one request, blocking up to timeout_ms
  *   httpc_response_free  release what httpc_perform filled
+ *   httpc_cleanup        close the kept connection (at exit; optional)
  */
 #ifndef SHADOW_HTTPC_H
 #define SHADOW_HTTPC_H
@@ -31,7 +38,8 @@ struct httpc_response {
 	long status;                     /* HTTP status code */
 	char *body;                      /* NUL-terminated */
 	size_t body_len;
-	char *error_type;                /* x-amzn-ErrorType header, or NULL */
+	char *error_type;                /* x-amzn-ErrorType header (the part
+	                                    before any ':'), or NULL */
 };
 
 enum httpc_status {
@@ -46,5 +54,6 @@ enum httpc_status {
 enum httpc_status httpc_perform(const struct httpc_request *req,
     struct httpc_response *resp, char *err, size_t errlen);
 void httpc_response_free(struct httpc_response *resp);
+void httpc_cleanup(void);
 
 #endif

@@ -10,7 +10,11 @@
  * percent-encoded once) URI-encoded once more, segment by segment: a thing
  * named "a:b" travels as /things/a%3Ab/shadow and is signed as
  * /things/a%253Ab/shadow. (Debian 12's curl --aws-sigv4 signs the raw path;
- * AWS refuses that signature, and so does shadowd.)
+ * AWS refuses that signature, and so does shadowd.) Before that, "." and
+ * ".." segments are resolved and "//" collapsed, as botocore does. The
+ * query's names and values are percent-decoded, encoded again (all but
+ * A-Z a-z 0-9 - _ . ~) and sorted by name, then value; "a" signs as "a=".
+ * Tested against AWS's published suite and botocore: tests/unit/test_sigv4.c.
  *
  * Offers:
  *   sigv4_sha256_hex         lowercase hex SHA-256 of a buffer (payload hash)

@@ -154,7 +154,8 @@ watch_connect(struct watch *w, struct conn **cp)
 	const struct conn_options o = {
 		.client_id = cfg->client_id,
 		.client_id_prefix = "shadowctl-",
-		.sub = { cfg->thing, cfg->shadow, watch_filters, 2, 1 },
+		.sub = { cfg->thing, cfg->shadow, watch_filters,
+		    (int)(sizeof(watch_filters) / sizeof(watch_filters[0])), 1 },
 	};
 	char err[CTL_ERRLEN];
 	int ms = (int)((cfg->timeout_set ? cfg->timeout : 10) * 1000.0);

@@ -430,11 +430,12 @@ on_taken_over(void *ud, const char *why)
 /* The requests of every thing, classic and named shadows. */
 static const char *const request_filters[] = { "get", "update", "delete",
 	"name/+/get", "name/+/update", "name/+/delete" };
+#define NFILTERS (int)(sizeof(request_filters) / sizeof(request_filters[0]))
 
 static enum conn_status
 service_connect(struct shadowd *d)
 {
-	const struct conn_handlers h = {
+	static const struct conn_handlers h = {
 		.on_connect = on_connect,
 		.on_disconnect = on_disconnect,
 		.on_message = on_message,
@@ -448,7 +449,7 @@ service_connect(struct shadowd *d)
 		.persistent = true,
 		.reconnect = true,
 		.hold_acks = true,
-		.sub = { "+", NULL, request_filters, 6, SHADOWD_QOS },
+		.sub = { "+", NULL, request_filters, NFILTERS, SHADOWD_QOS },
 	};
 	enum conn_status st;
 	char err[1024];

@@ -190,6 +190,11 @@ test_files(void)
 	CHECK(find(NULL) == AWSCRED_ERR_PROFILE && has(err, alt) &&
 	    has(err, ":3: profile default has aws_access_key_id but no "
 	    "aws_secret_access_key"), "half a key pair names file and line");
+	put(".aws/credentials", "[default]\naws_access_key_id = AKIDE\n"
+	    "aws_secret_access_key =\n", false);
+	CHECK(find(NULL) == AWSCRED_ERR_PROFILE && has(err, ":2: profile "
+	    "default has aws_access_key_id but no aws_secret_access_key"),
+	    "an empty secret is no secret (found by fuzz_awscred)");
 	put(".aws/credentials", "[sso]\nsso_session = corp\n"
 	    "sso_account_id = 1\n", false);
 	CHECK(find("sso") == AWSCRED_ERR_PROFILE && has(err, "sso_session") &&
@@ -197,6 +202,17 @@ test_files(void)
 	    "an SSO profile says how to use it through credential_process");
 	rm(".aws/credentials");
 	rm(".aws/config");
+}
+
+/* Profile "proc" in ~/.aws/config runs the script HOME/name. */
+static void
+process_profile(const char *name, const char *script)
+{
+	char cfg[1024];
+
+	snprintf(cfg, sizeof(cfg), "[profile proc]\ncredential_process = %s\n",
+	    put(name, script, true));
+	put(".aws/config", cfg, false);
 }
 
 static void
@@ -238,45 +254,29 @@ test_process(void)
 		    "split as a shell would, quotes kept together");
 	}
 
-	cmd = put("cp-expired", "#!/bin/sh\necho '{\"Version\": 1, "
+	process_profile("cp-expired", "#!/bin/sh\necho '{\"Version\": 1, "
 	    "\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
-	    "\"Expiration\": \"2020-01-01T00:00:00+01:00\"}'\n", true);
-	snprintf(cfg, sizeof(cfg), "[profile proc]\ncredential_process = %s\n",
-	    cmd);
-	put(".aws/config", cfg, false);
+	    "\"Expiration\": \"2020-01-01T00:00:00+01:00\"}'\n");
 	CHECK(find("proc") == AWSCRED_ERR_PROCESS &&
 	    has(err, "expired at 2020-01-01T00:00:00+01:00") &&
 	    has(err, "credential_process of profile proc"),
 	    "expired credentials are an error saying when they expired");
 
-	cmd = put("cp-fail", "#!/bin/sh\necho 'first line' >&2\n"
-	    "echo 'Error loading SSO Token: run aws sso login' >&2\nexit 3\n",
-	    true);
-	snprintf(cfg, sizeof(cfg), "[profile proc]\ncredential_process = %s\n",
-	    cmd);
-	put(".aws/config", cfg, false);
+	process_profile("cp-fail", "#!/bin/sh\necho 'first line' >&2\n"
+	    "echo 'Error loading SSO Token: run aws sso login' >&2\nexit 3\n");
 	CHECK(find("proc") == AWSCRED_ERR_PROCESS && has(err, "exit 3") &&
 	    has(err, "first line\nError loading SSO Token: run aws sso login"),
 	    "a failing credential_process shows its exit status and stderr");
 
-	cmd = put("cp-bad", "#!/bin/sh\necho 'not json'\n", true);
-	snprintf(cfg, sizeof(cfg), "[profile proc]\ncredential_process = %s\n",
-	    cmd);
-	put(".aws/config", cfg, false);
+	process_profile("cp-bad", "#!/bin/sh\necho 'not json'\n");
 	CHECK(find("proc") == AWSCRED_ERR_PROCESS &&
 	    has(err, "printed no JSON object"), "output that is not JSON");
-	cmd = put("cp-v2", "#!/bin/sh\necho '{\"Version\": 2, "
-	    "\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'\n", true);
-	snprintf(cfg, sizeof(cfg), "[profile proc]\ncredential_process = %s\n",
-	    cmd);
-	put(".aws/config", cfg, false);
+	process_profile("cp-v2", "#!/bin/sh\necho '{\"Version\": 2, "
+	    "\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'\n");
 	CHECK(find("proc") == AWSCRED_ERR_PROCESS &&
 	    has(err, "\"Version\": 1"), "a Version other than 1");
-	cmd = put("cp-nokey", "#!/bin/sh\necho '{\"Version\": 1, "
-	    "\"AccessKeyId\": \"A\"}'\n", true);
-	snprintf(cfg, sizeof(cfg), "[profile proc]\ncredential_process = %s\n",
-	    cmd);
-	put(".aws/config", cfg, false);
+	process_profile("cp-nokey", "#!/bin/sh\necho '{\"Version\": 1, "
+	    "\"AccessKeyId\": \"A\"}'\n");
 	CHECK(find("proc") == AWSCRED_ERR_PROCESS &&
 	    has(err, "\"SecretAccessKey\""), "a missing SecretAccessKey");
 	put(".aws/config", "[profile proc]\ncredential_process = "

@@ -31,6 +31,14 @@
 #include "../fuzz/fuzz_config.c"
 #undef LLVMFuzzerTestOneInput
 #undef LLVMFuzzerInitialize
+#define LLVMFuzzerTestOneInput fuzz_sigv4_one
+#include "../fuzz/fuzz_sigv4.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_awscred_one
+#define LLVMFuzzerInitialize fuzz_awscred_init
+#include "../fuzz/fuzz_awscred.c"
+#undef LLVMFuzzerTestOneInput
+#undef LLVMFuzzerInitialize
 
 struct harness {
 	const char *name;
@@ -43,6 +51,8 @@ static const struct harness harnesses[] = {
 	{ "fuzz_topic", NULL, fuzz_topic_one },
 	{ "fuzz_assign", NULL, fuzz_assign_one },
 	{ "fuzz_config", fuzz_config_init, fuzz_config_one },
+	{ "fuzz_sigv4", NULL, fuzz_sigv4_one },
+	{ "fuzz_awscred", fuzz_awscred_init, fuzz_awscred_one },
 };
 
 static int

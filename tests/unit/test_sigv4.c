@@ -388,18 +388,6 @@ expect_status(const char *s)
 	return SIGV4_ERR_NOMEM;
 }
 
-static bool
-list_has(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = list; (p = strstr(p, name)) != NULL; p += n)
-		if ((p == list || p[-1] == ';') && (p[n] == ';' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 static const char *
 jstr(json_object *o, const char *key)
 {
@@ -418,20 +406,25 @@ resign(const struct sigv4_request *req, const struct sigv4_authorization *auth,
 	struct sigv4_header h[MAXH];
 	struct sigv4_request mine = *req;
 	const char *amz_date = NULL;
-	char out[1024], name_lc[64];
+	char out[1024], signed_list[1100], needle[70];
 	size_t i, j;
 
+	/* ";host;x-amz-date;": a name is signed when ";name;" is in it. */
+	snprintf(signed_list, sizeof(signed_list), ";%s;",
+	    auth->signed_headers);
 	mine.headers = h;
 	mine.nheaders = 0;
 	for (i = 0; i < req->nheaders; i++) {
-		for (j = 0; j + 1 < sizeof(name_lc) &&
+		needle[0] = ';';
+		for (j = 0; j + 3 < sizeof(needle) &&
 		    req->headers[i].name[j] != '\0'; j++)
-			name_lc[j] = (char)tolower(
+			needle[j + 1] = (char)tolower(
 			    (unsigned char)req->headers[i].name[j]);
-		name_lc[j] = '\0';
-		if (strcmp(name_lc, "x-amz-date") == 0)
+		needle[j + 1] = ';';
+		needle[j + 2] = '\0';
+		if (strcmp(needle, ";x-amz-date;") == 0)
 			amz_date = req->headers[i].value;
-		if (list_has(auth->signed_headers, name_lc))
+		if (strstr(signed_list, needle) != NULL)
 			h[mine.nheaders++] = req->headers[i];
 	}
 	CHECK(amz_date != NULL && sigv4_sign(&mine, &cred, auth->region,
