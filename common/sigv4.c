@@ -13,23 +13,11 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "hex.h"
+
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define TERMINATOR "aws4_request"
 #define CLOCK_WINDOW 300                  /* seconds either way */
-
-static const char hexdigits[] = "0123456789abcdef";
-
-static void
-hex_encode(const unsigned char *in, size_t len, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
 
 void
 sigv4_sha256_hex(const void *data, size_t len, char out[SIGV4_HEX_LEN + 1])
@@ -174,18 +162,6 @@ buf_canonical_uri(struct buf *b, const char *path)
 done:
 	free(seg);
 	free(seglen);
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* s[0..len) percent-decoded then encoded as AWS canonicalizes a query

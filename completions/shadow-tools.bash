@@ -116,10 +116,14 @@ _shadowd()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 
 	COMPREPLY=()
-	_shadow_tools_value "$prev" "$cur" "" "--data-dir" \
-	    "--rate-limit --max-doc-size --forget-deleted" && return
+	_shadow_tools_value "$prev" "$cur" \
+	    "--http-credentials --http-cert --http-key" "--data-dir" \
+	    "--rate-limit --max-doc-size --forget-deleted --http --http-max-connections" &&
+	    return
 	COMPREPLY=($(compgen -W "--data-dir --rate-limit --max-doc-size
-	    --forget-deleted $_shadow_tools_common_opts" -- "$cur"))
+	    --forget-deleted --http --http-credentials --http-cert --http-key
+	    --http-insecure --http-max-connections
+	    $_shadow_tools_common_opts" -- "$cur"))
 }
 
 complete -F _shadowctl shadowctl

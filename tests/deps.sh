@@ -5,15 +5,18 @@ set -u
 PACKAGES="build-essential pkg-config libmosquitto-dev libjson-c-dev libssl-dev
 libsqlite3-dev mosquitto mosquitto-clients bats bats-assert bats-support
 mandoc valgrind openssl jq sqlite3 e2fsprogs
-libinih-dev libcurl4 curl python3-botocore"
+libinih-dev libcurl4 curl python3-botocore
+libmicrohttpd-dev awscli python3-boto3 wrk"
 
 missing() {
 	command -v gcc >/dev/null && command -v make >/dev/null || return 0
 	command -v pkg-config >/dev/null || return 0
-	pkg-config --exists libmosquitto json-c openssl sqlite3 inih || return 0
+	pkg-config --exists libmosquitto json-c openssl sqlite3 inih libmicrohttpd || return 0
+	[ -x /usr/bin/aws ] || return 0
+	/usr/bin/python3 -c 'import boto3' 2>/dev/null || return 0
 	compgen -G '/usr/lib/*/libcurl.so.4' >/dev/null || return 0
 	python3 -c 'import botocore' 2>/dev/null || return 0
-	for c in curl mosquitto mosquitto_pub mosquitto_sub bats mandoc openssl jq valgrind sqlite3 chattr; do
+	for c in wrk curl mosquitto mosquitto_pub mosquitto_sub bats mandoc openssl jq valgrind sqlite3 chattr; do
 		command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || return 0
 	done
 	[ -f /usr/lib/bats/bats-assert/load.bash ] || return 0

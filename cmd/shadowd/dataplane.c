@@ -19,6 +19,7 @@
 #include "credentials.h"
 #include "dataplane.h"
 #include "doc.h"
+#include "hex.h"
 #include "http.h"
 #include "log.h"
 #include "request.h"
@@ -170,47 +171,6 @@ dataplane_answer(struct dataplane *dp, struct request *r)
 /* ------------------------------------------------------------------ */
 /* Paths and queries, as sent */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode n bytes of s into out (size bytes). -1 on a bad %XX or when it
- * does not fit; *outlen gets the length (NUL bytes may be inside). */
-static int
-percent_decode(const char *s, size_t n, char *out, size_t size,
-    size_t *outlen)
-{
-	size_t i, o = 0;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		if (o + 1 >= size)
-			return -1;
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= n)
-			return -1;
-		if ((hi = hex_value(s[i + 1])) < 0 ||
-		    (lo = hex_value(s[i + 2])) < 0)
-			return -1;
-		out[o++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return 0;
-}
-
 /* Fill the wanted parameters from the raw query; -1 on bad encoding. */
 static int
 query_parse(const char *query, struct param *p, size_t np)
@@ -356,19 +316,6 @@ token_mac(const struct dataplane *dp, const char *thing, const char *name,
 	if (HMAC(EVP_sha256(), dp->token_key, TOKEN_KEY_LEN, data, tl + 1 + nl,
 	    mac, &maclen) == NULL)
 		memset(mac, 0, EVP_MAX_MD_SIZE);
-}
-
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 #define PAGE_TOKEN_MAX (2 * SHADOW_NAME_MAX + 1 + 2 * TOKEN_MAC_LEN + 1)

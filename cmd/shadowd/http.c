@@ -24,7 +24,8 @@
 #include "log.h"
 
 #define HTTP_BODY_CHUNK 4096
-#define HTTP_MEMORY_LIMIT (16 * 1024)
+#define HTTP_MEMORY_LIMIT (8 * 1024)      /* per connection: head and buffers */
+#define HTTP_REFUSE_MARGIN 64U     /* connections accepted only to be closed */
 
 enum stage {
 	Q_IDLE,           /* between requests */
@@ -39,6 +40,7 @@ struct http {
 	struct http_handlers handlers;
 	void *ud;
 	size_t max_body;
+	unsigned int nconn, max_conn;
 	bool stopping;
 	char last_error[256];
 };
@@ -185,6 +187,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	struct http_request *q = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		h->nconn++;
 		if ((q = calloc(1, sizeof(*q))) == NULL) {
 			log_error("http: out of memory for a new connection");
 			return;
@@ -194,11 +197,30 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		*socket_context = q;
 		return;
 	}
+	h->nconn--;
 	if (q != NULL) {
 		request_reset(q);
 		free(q);
 		*socket_context = NULL;
 	}
+}
+
+/*
+ * Over the limit a connection is closed at once. libmicrohttpd's own limit
+ * (set higher) would instead leave it waiting in the listen backlog.
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http *h = cls;
+
+	(void)addr;
+	(void)addrlen;
+	if (h->nconn < h->max_conn)
+		return MHD_YES;
+	log_debug("http: refusing a connection: %u open "
+	    "(--http-max-connections)", h->nconn);
+	return MHD_NO;
 }
 
 static struct http_request *
@@ -425,6 +447,7 @@ http_start(const struct http_options *o, const struct http_handlers *hd,
 	h->handlers = *hd;
 	h->ud = ud;
 	h->max_body = o->max_body;
+	h->max_conn = o->max_connections;
 	if (tls)
 		flags |= MHD_USE_TLS;
 	if (o->addr.ss_family == AF_INET6)
@@ -438,10 +461,11 @@ http_start(const struct http_options *o, const struct http_handlers *hd,
 			{ MHD_OPTION_END, 0, NULL },
 		};
 
-		h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h,
+		h->mhd = MHD_start_daemon(flags, 0, on_accept, h, on_access, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 		    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr,
-		    MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+		    MHD_OPTION_CONNECTION_LIMIT,
+		    o->max_connections + HTTP_REFUSE_MARGIN,
 		    MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		    (size_t)HTTP_MEMORY_LIMIT,

@@ -88,6 +88,10 @@ usage(FILE *out)
 	    "               [--password-file FILE] [-i CLIENT_ID] "
 	    "[-k SEC] [--mqtt 3.1.1|5]\n"
 	    "               [--profile NAME] [--config FILE] [-v | -q]\n"
+	    "               [--http [ADDR:]PORT [--http-credentials FILE]\n"
+	    "                [--http-cert FILE --http-key FILE] "
+	    "[--http-insecure]\n"
+	    "                [--http-max-connections N]]\n"
 	    "       shadowd -h | --version\n"
 	    "\n"
 	    "A local AWS IoT Device Shadow service: answers classic and "
@@ -104,6 +108,10 @@ usage(FILE *out)
 	    "  --forget-deleted SEC  forget deleted versions after SEC, "
 	    "0 = never (default 0)\n"
 	    "  -i, --client-id ID    MQTT client id (default shadowd)\n"
+	    "  --http [ADDR:]PORT    also serve the AWS IoT Data Plane API "
+	    "(HTTP) on ADDR\n"
+	    "                        (default 127.0.0.1); see shadowd(8), "
+	    "THE HTTP FACE\n"
 	    "\n"
 	    "See shadowd(8) for the connection options.\n");
 }
@@ -260,10 +268,14 @@ deliver(void *ud, struct request *r)
 			publish_answer(d, &r->answers[i]);
 }
 
+/* Answers of HTTP requests resume their connections: libmicrohttpd sends
+ * them on its next run, which must come now, not at the next wake-up. */
 static void
 batch_finish(struct shadowd *d)
 {
 	requests_finish(d->requests, deliver, d);
+	if (d->dp != NULL)
+		http_run(dataplane_http(d->dp));
 }
 
 /* conn needs to write while requests are in hand: commit them first. */

@@ -96,3 +96,19 @@ demo_stop() {
 	assert_output 0
 	demo_stop
 }
+
+@test "the printed aws iot-data line drives the device over the HTTP face" {
+	demo_start
+	local line
+	line=$(grep -E '^ +AWS_ACCESS_KEY_ID=demo .* aws iot-data .*update-thing-shadow ' "$TD/demo.out" | sed 's/^ *//')
+	[ -n "$line" ]
+	[[ $line == *"--endpoint-url http://127.0.0.1:"* ]]
+	# Debian's AWS CLI v2, in a private HOME
+	mkdir -p "$TD/home"
+	run env HOME="$TD/home" AWS_CONFIG_FILE="$TD/home/none" AWS_SHARED_CREDENTIALS_FILE="$TD/home/none" \
+	    AWS_EC2_METADATA_DISABLED=true PATH="/usr/bin:$PATH" bash -c "$line | cat"
+	assert_success
+	assert_output --partial '"desired":{"MOTOR":"OFF"}'
+	wait_for_line "$TD/demo.out" 'applied' 15
+	demo_stop
+}

@@ -61,6 +61,8 @@ classify() {
 	"make demo") echo "demo.bats" ;;
 	"make check"|"make") echo ".ci/run" ;;
 	"sudo make install"*) echo "install.bats" ;;
+	"aws iot-data "*"--endpoint-url http://127.0.0.1:8080 "*) echo http ;;
+	"export AWS_ACCESS_KEY_ID=local "*) echo env ;;
 	"aws "*|"curl "*) echo "needs an AWS account" ;;
 	*) echo unknown ;;
 	esac
@@ -187,4 +189,40 @@ run_readme_line() {
 	run env -u SHADOW_PORT -u SHADOW_ENDPOINT "$BIN/shadowctl" --profile aws get
 	assert_success
 	assert_output --partial '"MOTOR": "ON"'
+}
+
+# readme_python: the README's python block.
+readme_python() {
+	awk '/^ *```python$/ { on = 1; next } /^ *```/ { on = 0 } on { sub(/^ +/, ""); print }' "$TOP/README.md"
+}
+
+@test "the apps section of the README works as written: aws iot-data and boto3 against shadowd --http" {
+	local l port seen=0
+	port=$((20000 + RANDOM % 40000))
+	while port_open "$port"; do port=$((port + 1)); done
+	# a private AWS environment; Debian's AWS CLI v2 and python3 first
+	mkdir -p "$TD/aws-home"
+	export HOME=$TD/aws-home AWS_CONFIG_FILE=$TD/aws-home/none AWS_SHARED_CREDENTIALS_FILE=$TD/aws-home/none
+	export AWS_EC2_METADATA_DISABLED=true
+	while IFS= read -r l; do
+		case "$(classify "$l")" in
+		shadowd)
+			[[ $l == *"--http 8080"* ]] || continue
+			run run_readme_line "${l//8080/$port}"
+			assert_success ;;
+		env)
+			eval "$l" ;;
+		http)
+			seen=$((seen + 1))
+			run env PATH="$TD/path:/usr/bin:$PATH" bash -c "${l//127.0.0.1:8080/127.0.0.1:$port} | cat"
+			assert_success ;;
+		esac
+	done < <(readme_commands)
+	[ "$seen" -eq 4 ]
+	run /usr/bin/aws iot-data get-thing-shadow --endpoint-url "http://127.0.0.1:$port" --thing-name lamp "$TD/lamp.json"
+	assert_success
+	assert_equal "$(jq -c .state.desired "$TD/lamp.json")" '{"on":true}'
+	run /usr/bin/python3 -c "$(readme_python | sed "s|127.0.0.1:8080|127.0.0.1:$port|")"
+	assert_success
+	assert_equal "$(jq -c .state.desired <<<"$output")" '{"on":false}'
 }

@@ -162,6 +162,19 @@ MOTOR=ON"
 	assert_output ""
 }
 
+@test "shadowd completes the options of its HTTP face, a file for --http-credentials" {
+	run complete_prog shadowd --http-c
+	assert_output "--http-cert
+--http-credentials"
+	run complete_prog shadowd --http-credentials ce
+	assert_output "cert.pem
+certdir"
+	run complete_prog shadowd --http ''
+	assert_output ""
+	grep -q -- "--http-max-connections=" "$TOP/completions/_shadowd"
+	grep -q -- "-c shadowd -l http-insecure" "$TOP/completions/shadow-tools.fish"
+}
+
 @test "the fish completion offers commands and options of all three programs" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	run fish -c "source '$TOP/completions/shadow-tools.fish'; complete -C'shadowctl se'; complete -C'shadowdev --things'; complete -C'shadowd --data'"

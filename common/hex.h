@@ -1,0 +1,22 @@
+/*
+ * hex.h - hexadecimal digits and percent-encoding, as URLs and AWS use them.
+ *
+ * Offers:
+ *   hex_encode      bytes to lowercase hex (2n characters and a NUL)
+ *   hex_value       the value of one hex digit, or -1
+ *   percent_decode  %XX decoding that refuses a '%' not followed by two hex
+ *                   digits (the decoded bytes may hold a NUL)
+ */
+#ifndef SHADOW_HEX_H
+#define SHADOW_HEX_H
+
+#include <stddef.h>
+
+void hex_encode(const unsigned char *in, size_t n, char *out);
+int hex_value(char c);
+/* Decodes n bytes of s into out (size bytes, NUL-terminated); *outlen gets
+ * the decoded length. -1 on a bad escape or when out is too small. */
+int percent_decode(const char *s, size_t n, char *out, size_t size,
+    size_t *outlen);
+
+#endif

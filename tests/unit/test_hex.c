@@ -1,0 +1,56 @@
+/* Unit tests for common/hex.c: hex digits, and strict percent-decoding. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "hex.h"
+
+static void
+test_hex(void)
+{
+	const unsigned char in[] = { 0x00, 0x9f, 0xff, 0x3a };
+	char out[9];
+
+	hex_encode(in, sizeof(in), out);
+	CHECK_STR(out, "009fff3a", "bytes become lowercase hex");
+	CHECK(hex_value('0') == 0 && hex_value('9') == 9, "decimal digits");
+	CHECK(hex_value('a') == 10 && hex_value('F') == 15, "hex letters, either case");
+	CHECK(hex_value('g') == -1 && hex_value('%') == -1, "anything else is no digit");
+}
+
+static int
+decode(const char *s, char *out, size_t size, size_t *n)
+{
+	return percent_decode(s, strlen(s), out, size, n);
+}
+
+static void
+test_percent(void)
+{
+	char out[16];
+	size_t n = 0;
+
+	CHECK(decode("a%3Ab", out, sizeof(out), &n) == 0 && n == 3 &&
+	    strcmp(out, "a:b") == 0, "%%3A decodes to a colon");
+	CHECK(decode("a%2fb%2F", out, sizeof(out), &n) == 0 &&
+	    strcmp(out, "a/b/") == 0, "escapes in either case");
+	CHECK(decode("a+b", out, sizeof(out), &n) == 0 &&
+	    strcmp(out, "a+b") == 0, "a plus stays a plus (no form decoding)");
+	CHECK(decode("a%00b", out, sizeof(out), &n) == 0 && n == 3 &&
+	    out[1] == '\0', "%%00 decodes to a NUL inside, the length tells");
+	CHECK(decode("a%2", out, sizeof(out), &n) == -1, "a cut escape is refused");
+	CHECK(decode("a%", out, sizeof(out), &n) == -1, "a lone percent is refused");
+	CHECK(decode("%zz", out, sizeof(out), &n) == -1, "an escape of non-hex digits is refused");
+	CHECK(decode("abcd", out, 4, &n) == -1, "an output too small is refused");
+	CHECK(decode("abc", out, 4, &n) == 0 && n == 3, "an output of exactly the size fits");
+	CHECK(decode("", out, sizeof(out), &n) == 0 && n == 0 && out[0] == '\0',
+	    "the empty string decodes to the empty string");
+}
+
+int
+main(void)
+{
+	test_hex();
+	test_percent();
+	CHECK_DONE();
+}
