@@ -2,6 +2,7 @@
 #   make                 build the three programs into $(BUILD)/bin
 #   make check           install missing packages, build, run all tests
 #   make bench           benchmarks (tests/bench)
+#   make soak            the whole system under load and faults, SOAK_MINUTES=10 (tests/soak)
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer
 
@@ -97,6 +98,11 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
+SOAK_MINUTES ?= 10
+soak: deps
+	$(MAKE) all bench-bins
+	BUILD=$(BUILD) SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run
+
 FUZZ_SECONDS ?= 30
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
@@ -130,6 +136,6 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: fuzz all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
+.PHONY: soak fuzz all deps units check check-valgrind bench-bins bench demo lint-man install uninstall clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
