@@ -56,7 +56,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_DEDUPE_PUT] = "INSERT OR REPLACE INTO dedupe "
 	    "(thing, name, op, token, hash, at, code, msg, answer) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[STMT_DEDUPE_PRUNE] = "DELETE FROM dedupe WHERE at < ?1",
+	/* rows are in time order: the scan stops at the first one kept */
+	[STMT_DEDUPE_PRUNE] = "DELETE FROM dedupe WHERE id < coalesce("
+	    "(SELECT id FROM dedupe WHERE at >= ?1 ORDER BY id LIMIT 1), "
+	    "9223372036854775807)",
 	[STMT_OUTBOX_ADD] = "INSERT INTO outbox (id, topic, body) "
 	    "VALUES (?1, ?2, ?3)",
 	[STMT_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1",
@@ -77,10 +80,13 @@ static const char schema_sql[] =
 /*
  * Schema 2 (a schema 1 file gets these at open): the outcome of each
  * write with a clientToken (shadowd(8), EXACTLY ONCE), and the answers
- * committed but not yet acknowledged by the broker.
+ * committed but not yet acknowledged by the broker. Both are appended in
+ * time order (rowid), so new rows fill the last pages only and old ones
+ * go from the front; the outcomes are found by their key's index.
  */
 static const char schema2_sql[] =
     "CREATE TABLE dedupe ("
+    " id INTEGER PRIMARY KEY,"
     " thing TEXT NOT NULL,"
     " name TEXT NOT NULL,"
     " op INTEGER NOT NULL,"
@@ -89,10 +95,10 @@ static const char schema2_sql[] =
     " at INTEGER NOT NULL,"
     " code INTEGER NOT NULL,"
     " msg INTEGER NOT NULL,"
-    " answer TEXT NOT NULL,"
-    " PRIMARY KEY (thing, name, op, token, hash)"
-    ") WITHOUT ROWID;"
-    "CREATE INDEX dedupe_at ON dedupe (at);"
+    " answer TEXT NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX dedupe_key ON dedupe "
+    "(thing, name, op, token, hash);"
     "CREATE TABLE outbox ("
     " id INTEGER PRIMARY KEY,"
     " topic TEXT NOT NULL,"
