@@ -492,6 +492,15 @@ store_in_transaction(const struct store *st)
 	return sqlite3_get_autocommit(st->db) == 0;
 }
 
+/* A value could not be bound: the statement is left clean. */
+static int
+bind_failed(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return store_error(st, err, errlen, "can't bind values");
+}
+
 static int
 bind_names(struct store *st, sqlite3_stmt *s, const char *thing,
     const char *shadow, char *err, size_t errlen)
@@ -577,9 +586,7 @@ store_write(struct store *st, const char *thing, const char *shadow,
 		rc = doc ? sqlite3_bind_null(s, 6) :
 		    sqlite3_bind_int64(s, 6, deleted_at);
 	if (rc != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
+		return bind_failed(st, s, err, errlen);
 	}
 	return store_step_done(st, STMT_SAVE, err, errlen, "can't write");
 }
@@ -627,9 +634,7 @@ store_list_named(struct store *st, const char *thing, const char *after,
 	if (bind_names(st, s, thing, after, err, errlen) == -1)
 		return -1;
 	if (sqlite3_bind_int(s, 3, limit + 1) != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
+		return bind_failed(st, s, err, errlen);
 	}
 	errno = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -666,9 +671,7 @@ bind_dedupe_key(struct store *st, sqlite3_stmt *s,
 	    SQLITE_OK ||
 	    sqlite3_bind_blob(s, 5, k->hash, (int)sizeof(k->hash),
 	    SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
+		return bind_failed(st, s, err, errlen);
 	}
 	return 0;
 }
@@ -685,9 +688,7 @@ store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
 	if (bind_dedupe_key(st, s, k, err, errlen) == -1)
 		return -1;
 	if (sqlite3_bind_int64(s, 6, since) != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
+		return bind_failed(st, s, err, errlen);
 	}
 	errno = 0;
 	rc = sqlite3_step(s);
@@ -723,9 +724,7 @@ store_dedupe_put(struct store *st, const struct store_dedupe_key *k,
 	    sqlite3_bind_int(s, 8, o->msg) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 9, o->answer, -1, SQLITE_STATIC) !=
 	    SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
+		return bind_failed(st, s, err, errlen);
 	}
 	return store_step_done(st, STMT_DEDUPE_PUT, err, errlen,
 	    "can't keep the outcome of a request");
@@ -751,9 +750,7 @@ store_outbox_add(struct store *st, const char *topic, const char *body,
 	if (sqlite3_bind_int64(s, 1, st->outbox_next) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, topic, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 3, body, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
+		return bind_failed(st, s, err, errlen);
 	}
 	if (store_step_done(st, STMT_OUTBOX_ADD, err, errlen,
 	    "can't keep an answer") == -1)
