@@ -1,12 +1,12 @@
 #include "assign.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json.h"
 
 /*
  * A dotted key, unescaped: segments stored one after another, each ended
@@ -98,70 +98,19 @@ fail:
 	return -1;
 }
 
-/* NaN, Infinity and 1e999 are not JSON, though json-c reads them. */
-static bool
-json_finite(json_object *v)
-{
-	size_t n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_double:
-		return isfinite(json_object_get_double(v));
-	case json_type_array:
-		n = json_object_array_length(v);
-		for (size_t i = 0; i < n; i++)
-			if (!json_finite(json_object_array_get_idx(v, i)))
-				return false;
-		return true;
-	case json_type_object: {
-		json_object_object_foreach(v, k, child) {
-			(void)k;
-			if (!json_finite(child))
-				return false;
-		}
-		return true;
-	}
-	default:
-		return true;
-	}
-}
-
-/* JSON null parses to a NULL object: the status tells it from a failure. */
-static int
-json_parse_whole(const char *text, json_object **v)
-{
-	json_tokener *tok;
-	size_t len = strlen(text);
-	int rc = -1;
-
-	*v = NULL;
-	if (len == 0 || len >= INT_MAX || (tok = json_tokener_new()) == NULL)
-		return -1;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	/* The '\0' ends a top-level number, which would otherwise wait. */
-	*v = json_tokener_parse_ex(tok, text, (int)len + 1);
-	if (json_tokener_get_error(tok) == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) == len && json_finite(*v))
-		rc = 0;
-	else {
-		json_object_put(*v);
-		*v = NULL;
-	}
-	json_tokener_free(tok);
-	return rc;
-}
-
 static int
 value_make(enum assign_kind kind, const char *text, json_object **v,
     const char *arg, char *err, size_t errlen)
 {
+	struct json_result jr;
+
 	*v = NULL;
 	if (kind == ASSIGN_STRING) {
 		if ((*v = json_object_new_string(text)) == NULL)
 			goto nomem;
 		return 0;
 	}
-	if (json_parse_whole(text, v) == -1) {
+	if (json_read(text, strlen(text), NULL, &jr) != JSON_OK) {
 		if (*text == '\0')
 			snprintf(err, errlen, "'%s': no JSON after ':='", arg);
 		else
@@ -170,6 +119,7 @@ value_make(enum assign_kind kind, const char *text, json_object **v,
 			    " KEY=text)", arg);
 		return -1;
 	}
+	*v = jr.value;
 	return 0;
 nomem:
 	snprintf(err, errlen, "'%s': out of memory", arg);

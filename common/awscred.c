@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "ini.h"
+#include "json.h"
 
 extern char **environ;
 
@@ -530,20 +531,21 @@ static enum awscred_status
 process_output(const char *out, const char *where, const char *source,
     long long now, struct awscred *cred, char *err, size_t errlen)
 {
-	enum json_tokener_error jerr;
+	struct json_result jr;
 	json_object *o, *version;
 	const char *akid, *secret, *token, *expiration;
 	long long expires;
 	enum awscred_status st = AWSCRED_ERR_PROCESS;
 
-	o = json_tokener_parse_verbose(out, &jerr);
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+	if (json_read(out, strlen(out), NULL, &jr) != JSON_OK ||
+	    !json_object_is_type(jr.value, json_type_object)) {
 		snprintf(err, errlen, "%s printed no JSON object on stdout "
-		    "(%s)", where, o == NULL ? json_tokener_error_desc(jerr) :
+		    "(%s)", where, jr.why != NULL ? jr.why :
 		    "another JSON value");
-		json_object_put(o);
+		json_object_put(jr.value);
 		return st;
 	}
+	o = jr.value;
 	akid = json_member(o, "AccessKeyId");
 	secret = json_member(o, "SecretAccessKey");
 	token = json_member(o, "SessionToken");

@@ -79,18 +79,18 @@ static const struct option_def options[] = {
 	    OPT_NOFILE, 0, 0, NULL },
 	{ "connect-rate", 0, K_DOUBLE, F(connect_rate), NONE, DEV, NULL, 0,
 	    0, 0, "a number of connections per second > 0" },
-	{ "count", 0, K_LONG, F(count), NONE, CTL | DEV, NULL, 0, 1, LONG_MAX,
-	    "a count >= 1" },
+	{ "count", 0, K_LONG, F(count), NONE, CTL | DEV, NULL, 0, 1,
+	    (double)LONG_MAX, "a count >= 1" },
 	{ "data-dir", 0, K_STRING, F(data_dir), NONE, SD, NULL, 0, 0, 0, NULL },
 	{ "dedupe-window", 0, K_LONG, F(dedupe_window), NONE, SD, NULL, 0, 0,
-	    LONG_MAX, "a number of seconds >= 0 (0: off)" },
+	    (double)LONG_MAX, "a number of seconds >= 0 (0: off)" },
 	{ "duration", 0, K_DOUBLE, F(duration), NONE, DEV, NULL, OPT_MIN_INCL,
 	    0, 0, "a number of seconds >= 0 (0: run until stopped)" },
 	{ "endpoint", 'e', K_STRING, F(endpoint), NONE, ALL, "SHADOW_ENDPOINT",
 	    0, 0, 0, NULL },
 	{ "exec", 0, K_STRING, F(exec), NONE, DEV, NULL, 0, 0, 0, NULL },
 	{ "exec-jobs", 0, K_LONG, F(exec_jobs), NONE, DEV, NULL, 0, 1,
-	    LONG_MAX, "a count >= 1" },
+	    (double)LONG_MAX, "a count >= 1" },
 	{ "exec-timeout", 0, K_DOUBLE, F(exec_timeout), NONE, DEV, NULL, 0, 0,
 	    0, "a number of seconds > 0" },
 	{ "expect-version", 0, K_INT64, F(expect_version),
@@ -99,7 +99,7 @@ static const struct option_def options[] = {
 	{ "file", 'f', K_STRING, F(file), NONE, CTL, NULL, OPT_NOFILE, 0, 0,
 	    NULL },
 	{ "forget-deleted", 0, K_LONG, F(forget_deleted), NONE, SD, NULL, 0,
-	    0, LONG_MAX, "a number of seconds >= 0" },
+	    0, (double)LONG_MAX, "a number of seconds >= 0" },
 	{ "help", 'h', K_HELP, NONE, NONE, ALL, NULL, OPT_NOFILE, 0, 0, NULL },
 	{ "http", 0, K_STRING, F(http), NONE, SD, NULL, 0, 0, 0, NULL },
 	{ "http-cert", 0, K_STRING, F(http_cert), NONE, SD, NULL, 0, 0, 0,
@@ -122,7 +122,7 @@ static const struct option_def options[] = {
 	{ "max-desired-age", 0, K_DOUBLE, F(max_desired_age), NONE, DEV, NULL,
 	    OPT_MIN_INCL, 0, 0, "a number of seconds >= 0 (0: off)" },
 	{ "max-doc-size", 0, K_LONG, F(max_doc_size), NONE, SD, NULL, 0, 1,
-	    LONG_MAX, "a size in bytes >= 1" },
+	    (double)LONG_MAX, "a size in bytes >= 1" },
 	{ "mqtt", 0, K_MQTT, F(mqtt_version), NONE, ALL, NULL, 0, 0, 0,
 	    "an MQTT version (3.1.1 or 5)" },
 	{ "page-size", 0, K_LONG, F(page_size), NONE, CTL, NULL, 0, 1, 100,
@@ -137,7 +137,7 @@ static const struct option_def options[] = {
 	    OPT_NOFILE, 0, 0, NULL },
 	{ "quiet", 'q', K_QUIET, F(verbosity), NONE, ALL, NULL, 0, 0, 0, NULL },
 	{ "rate-limit", 0, K_LONG, F(rate_limit), NONE, SD, NULL, 0, 0,
-	    LONG_MAX, "a number >= 0" },
+	    (double)LONG_MAX, "a number >= 0" },
 	{ "raw", 'r', K_BOOL, F(raw), NONE, CTL, NULL, 0, 0, 0, NULL },
 	{ "region", 0, K_STRING, F(region), NONE, CTL, NULL, 0, 0, 0, NULL },
 	{ "reported", 0, K_BOOL, F(reported), NONE, CTL, NULL, 0, 0, 0, NULL },
@@ -1138,24 +1138,18 @@ config_free(struct shadow_config *cfg)
 	list_clear(&cfg->args, &cfg->nargs);
 }
 
-int
+enum config_status
 config_main(struct shadow_config *cfg, enum prog prog, int argc, char **argv,
     void (*usage)(FILE *))
 {
-	switch (config_load(cfg, prog, argc, argv)) {
-	case CONFIG_OK:
-		return -1;
-	case CONFIG_HELP:
+	enum config_status st = config_load(cfg, prog, argc, argv);
+
+	if (st == CONFIG_OK)
+		return st;
+	if (st == CONFIG_HELP)
 		usage(stdout);
-		config_free(cfg);
-		return 0;
-	case CONFIG_VERSION:
+	else if (st == CONFIG_VERSION)
 		printf("%s %s\n", prog_name(prog), SHADOW_TOOLS_VERSION);
-		config_free(cfg);
-		return 0;
-	case CONFIG_USAGE:
-		break;
-	}
 	config_free(cfg);
-	return 2;
+	return st;
 }

@@ -1,5 +1,6 @@
 /*
- * config.h - the options of shadowctl, shadowdev and shadowd (CLI.md).
+ * config.h - the options of shadowctl, shadowdev and shadowd (shadowctl(1),
+ * shadowdev(1), shadowd(8), shadow.conf(5)).
  *
  * One table of options feeds the command line, the environment and the
  * config file (INI sections = profiles). Precedence: command line, then
@@ -11,7 +12,8 @@
  *                    password file); prints its own usage errors naming
  *                    option, or file and line
  *   config_main      config_load for main(): prints usage or version itself
- *                    and says which exit status main() should return
+ *                    and frees cfg unless CONFIG_OK; main() picks the exit
+ *                    status
  *   config_free      release everything config_load allocated
  *   config_default_path   where the config file is looked for
  */
@@ -110,9 +112,9 @@ struct shadow_config {
 
 enum config_status {
 	CONFIG_OK = 0,
-	CONFIG_HELP,      /* -h: caller prints usage on stdout, exits 0 */
-	CONFIG_VERSION,   /* --version: caller prints "prog 0.1.0", exits 0 */
-	CONFIG_USAGE      /* error already printed on stderr: exit 2 */
+	CONFIG_HELP,      /* -h: usage goes to stdout; success */
+	CONFIG_VERSION,   /* --version: "prog 0.1.0" on stdout; success */
+	CONFIG_USAGE      /* error already printed on stderr: a usage error */
 };
 
 #define SHADOW_TOOLS_VERSION "0.1.0"
@@ -120,10 +122,10 @@ enum config_status {
 enum config_status config_load(struct shadow_config *cfg, enum prog prog,
     int argc, char **argv);
 void config_free(struct shadow_config *cfg);
-/* -1: go on with cfg loaded. Otherwise cfg is freed and the value is the
- * exit status for main(): 0 after -h (usage(stdout)) or --version, 2 after
- * a usage error (already printed). */
-int config_main(struct shadow_config *cfg, enum prog prog, int argc,
+/* CONFIG_OK: go on with cfg loaded. Otherwise cfg is freed, and usage
+ * (on stdout, for CONFIG_HELP), the version (CONFIG_VERSION) or the usage
+ * error (CONFIG_USAGE) has been printed: main() exits 0 or 2. */
+enum config_status config_main(struct shadow_config *cfg, enum prog prog, int argc,
     char **argv, void (*usage)(FILE *));
 
 /* Writes the default config path into buf; returns buf, or NULL if no HOME. */

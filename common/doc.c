@@ -1,12 +1,11 @@
 /*
- * doc.c - the Device Shadow document rules (SHADOW-PROTOCOL.md §2-§8).
+ * doc.c - the Device Shadow document rules (docs/PROTOCOL.md §2-§8).
  *
  * Stored objects are never modified in place: an update builds new objects
  * along the paths it touches and shares every untouched subtree by
  * reference. The previous document therefore stays intact for
  * update/documents and for rollback on 413, without deep copies.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,25 +13,10 @@
 #include <string.h>
 
 #include "doc.h"
+#include "json.h"
 
 #define ADD_NEW JSON_C_OBJECT_ADD_KEY_IS_NEW
 #define ADD_CONST (JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY)
-
-enum lex_result {
-	LEX_OK,
-	LEX_BAD,
-	LEX_DEEP
-};
-
-struct lex {
-	const unsigned char *s;
-	size_t n, i;
-	int depth;
-	bool root_object;
-	bool version_key;       /* the current top-level member is "version" */
-	bool version_bad;       /* its number is out of range */
-	size_t key_off, key_len;
-};
 
 static const char *sections[] = { "desired", "reported" };
 
@@ -145,274 +129,6 @@ has_member(json_object *obj, const char *key)
 	return obj != NULL && json_object_object_get_ex(obj, key, NULL);
 }
 
-/* Length of the UTF-8 sequence at s (strict), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-bool
-doc_utf8_valid(const void *buf, size_t len)
-{
-	const unsigned char *s = buf;
-	size_t i = 0, n;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((n = utf8_seq(s + i, len - i)) == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-static bool
-is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
-}
-
-static bool
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool
-lex_string(struct lex *lx)
-{
-	size_t start = ++lx->i;
-	unsigned char c;
-
-	while (lx->i < lx->n) {
-		c = lx->s[lx->i];
-		if (c == '"') {
-			lx->key_off = start;
-			lx->key_len = lx->i - start;
-			lx->i++;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c != '\\') {
-			lx->i++;
-			continue;
-		}
-		if (++lx->i >= lx->n)
-			return false;
-		c = lx->s[lx->i];
-		if (c == 'u') {
-			if (lx->n - lx->i < 5 || !is_hex(lx->s[lx->i + 1]) ||
-			    !is_hex(lx->s[lx->i + 2]) ||
-			    !is_hex(lx->s[lx->i + 3]) ||
-			    !is_hex(lx->s[lx->i + 4]))
-				return false;
-			lx->i += 5;
-		} else if (strchr("\"\\/bfnrt", c) != NULL && c != '\0')
-			lx->i++;
-		else
-			return false;
-	}
-	return false;
-}
-
-/* Digits of an integer fit in int64 (negative) or uint64 (positive). */
-static bool
-integer_in_range(const unsigned char *d, size_t n, bool negative)
-{
-	const char *limit = negative ? "9223372036854775808" :
-	    "18446744073709551615";
-	size_t ln = strlen(limit);
-
-	if (n != ln)
-		return n < ln;
-	return memcmp(d, limit, n) <= 0;
-}
-
-static bool
-double_in_range(const unsigned char *s, size_t n)
-{
-	char small[64], *buf = small, *end;
-	double d;
-	bool ok;
-
-	if (n >= sizeof(small) && (buf = malloc(n + 1)) == NULL)
-		return false;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	errno = 0;
-	d = strtod(buf, &end);
-	ok = isfinite(d) && !(errno == ERANGE && fabs(d) > 1.0);
-	if (buf != small)
-		free(buf);
-	return ok;
-}
-
-/* 1: fine, 0: bad syntax, -1: syntax fine but out of range. */
-static int
-lex_number(struct lex *lx)
-{
-	const unsigned char *s = lx->s;
-	size_t start = lx->i, i = lx->i, digits;
-	bool negative = false, integer = true;
-
-	if (s[i] == '-') {
-		negative = true;
-		i++;
-	}
-	digits = i;
-	if (i < lx->n && s[i] == '0')
-		i++;
-	else if (i < lx->n && s[i] >= '1' && s[i] <= '9')
-		while (i < lx->n && is_digit(s[i]))
-			i++;
-	else
-		return 0;
-	digits = i - digits;
-	if (i < lx->n && s[i] == '.') {
-		integer = false;
-		if (++i >= lx->n || !is_digit(s[i]))
-			return 0;
-		while (i < lx->n && is_digit(s[i]))
-			i++;
-	}
-	if (i < lx->n && (s[i] == 'e' || s[i] == 'E')) {
-		integer = false;
-		if (++i < lx->n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (i >= lx->n || !is_digit(s[i]))
-			return 0;
-		while (i < lx->n && is_digit(s[i]))
-			i++;
-	}
-	lx->i = i;
-	if (integer)
-		return integer_in_range(s + start + negative, digits,
-		    negative) ? 1 : -1;
-	return double_in_range(s + start, i - start) ? 1 : -1;
-}
-
-static bool
-lex_literal(struct lex *lx)
-{
-	static const char *words[] = { "true", "false", "null" };
-	size_t start = lx->i, n, w;
-
-	while (lx->i < lx->n && lx->s[lx->i] >= 'a' && lx->s[lx->i] <= 'z')
-		lx->i++;
-	n = lx->i - start;
-	for (w = 0; w < 3; w++)
-		if (strlen(words[w]) == n &&
-		    memcmp(lx->s + start, words[w], n) == 0)
-			return true;
-	return false;
-}
-
-static void
-lex_colon(struct lex *lx)
-{
-	if (lx->depth != 1)
-		return;
-	lx->version_key = lx->key_len == 7 &&
-	    memcmp(lx->s + lx->key_off, "version", 7) == 0;
-	if (lx->version_key)
-		lx->version_bad = false;
-}
-
-/*
- * Strict RFC 8259 lexical check in front of json-c, which accepts NaN,
- * Infinity, single quotes, "1." and raw control characters, and clamps
- * integers it cannot hold. Structure is left to json-c (strict mode).
- */
-static enum lex_result
-lex_json(struct lex *lx)
-{
-	unsigned char c;
-	int r;
-
-	while (lx->i < lx->n) {
-		c = lx->s[lx->i];
-		switch (c) {
-		case ' ': case '\t': case '\n': case '\r':
-			lx->i++;
-			break;
-		case '{': case '[':
-			if (++lx->depth > DOC_PARSE_DEPTH)
-				return LEX_DEEP;
-			if (lx->depth == 1)
-				lx->root_object = c == '{';
-			lx->i++;
-			break;
-		case '}': case ']':
-			lx->depth--;
-			lx->i++;
-			break;
-		case ':':
-			lex_colon(lx);
-			lx->i++;
-			break;
-		case ',':
-			if (lx->depth == 1)
-				lx->version_key = false;
-			lx->i++;
-			break;
-		case '"':
-			if (!lex_string(lx))
-				return LEX_BAD;
-			break;
-		case 't': case 'f': case 'n':
-			if (!lex_literal(lx))
-				return LEX_BAD;
-			break;
-		default:
-			if (c != '-' && !is_digit(c))
-				return LEX_BAD;
-			if ((r = lex_number(lx)) == 0)
-				return LEX_BAD;
-			if (r < 0) {
-				if (lx->depth != 1 || !lx->root_object ||
-				    !lx->version_key)
-					return LEX_BAD;
-				lx->version_bad = true;
-			}
-			break;
-		}
-	}
-	return LEX_OK;
-}
-
 void
 doc_error_set(struct doc_error *err, int code, const char *message,
     const char *token)
@@ -473,86 +189,24 @@ token_valid(json_object *v)
 	return len <= DOC_MAX_TOKEN && memchr(s, '\0', (size_t)len) == NULL;
 }
 
-static json_object *
-parse_strict(const void *payload, size_t len, enum json_tokener_error *jerr)
-{
-	json_tokener *tok;
-	json_object *root;
-
-	/* json-c has no error code for this; size is unused otherwise as
-	 * payloads are capped far below INT_MAX. */
-	*jerr = json_tokener_error_size;
-	if ((tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, payload, (int)len);
-	*jerr = json_tokener_get_error(tok);
-	if (root != NULL && (*jerr != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len)) {
-		json_object_put(root);
-		root = NULL;
-		if (*jerr == json_tokener_success)
-			*jerr = json_tokener_error_parse_unexpected;
-	}
-	if (root == NULL && *jerr == json_tokener_success)
-		*jerr = json_tokener_error_parse_eof;
-	json_tokener_free(tok);
-	return root;
-}
-
-enum parse_status {
-	PARSED,
-	PARSE_ENCODING,
-	PARSE_DEEP,
-	PARSE_BAD,
-	PARSE_NOMEM
-};
-
-/* UTF-8, strict lexical check, then json-c; *root set when PARSED. */
-static enum parse_status
-parse_payload(const void *payload, size_t len, struct lex *lx,
-    json_object **root)
-{
-	enum json_tokener_error jerr;
-	enum lex_result lr;
-
-	*root = NULL;
-	if (!doc_utf8_valid(payload, len))
-		return PARSE_ENCODING;
-	memset(lx, 0, sizeof(*lx));
-	lx->s = payload;
-	lx->n = len;
-	if ((lr = lex_json(lx)) == LEX_DEEP)
-		return PARSE_DEEP;
-	if (lr == LEX_BAD || len == 0)
-		return PARSE_BAD;
-	if ((*root = parse_strict(payload, len, &jerr)) != NULL)
-		return PARSED;
-	if (jerr == json_tokener_error_depth)
-		return PARSE_DEEP;
-	if (jerr == json_tokener_error_size)
-		return PARSE_NOMEM;
-	return PARSE_BAD;
-}
-
 bool
 doc_read_token(const void *payload, size_t len, char token[DOC_MAX_TOKEN + 1])
 {
-	struct lex lx;
-	json_object *root, *v;
+	struct json_result jr;
+	json_object *v;
 	bool ok = false;
 
 	token[0] = '\0';
 	if (len > DOC_MAX_PAYLOAD ||
-	    parse_payload(payload, len, &lx, &root) != PARSED)
+	    json_read(payload, len, NULL, &jr) != JSON_OK)
 		return false;
-	if (is_object(root) && (v = member(root, "clientToken")) != NULL &&
-	    token_valid(v)) {
+	if (is_object(jr.value) &&
+	    (v = member(jr.value, "clientToken")) != NULL && token_valid(v)) {
 		memcpy(token, json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v) + 1);
 		ok = true;
 	}
-	json_object_put(root);
+	json_object_put(jr.value);
 	return ok;
 }
 
@@ -627,6 +281,30 @@ reject(struct doc_error *err, int code, const char *message,
 	return -1;
 }
 
+/* The payload as JSON: 0 and *root (may be NULL for null), or -1 and err
+ * set for the checks that come before any other (§3 checks 1-3). */
+static int
+payload_read(const void *payload, size_t len, json_object **root,
+    bool *version_out_of_range, struct doc_error *err)
+{
+	struct json_result jr;
+
+	switch (json_read(payload, len, "version", &jr)) {
+	case JSON_OK:
+		*root = jr.value;
+		*version_out_of_range = jr.member_out_of_range;
+		return 0;
+	case JSON_ENCODING:
+		return reject(err, 415, DOC_MSG_ENCODING, NULL, NULL);
+	case JSON_DEEP:
+		return reject(err, 400, DOC_MSG_TOO_DEEP, NULL, NULL);
+	case JSON_NOMEM:
+		return reject(err, 500, DOC_MSG_INTERNAL, NULL, NULL);
+	default:
+		return reject(err, 400, DOC_MSG_INVALID_JSON, NULL, NULL);
+	}
+}
+
 static bool
 version_valid(json_object *v, bool out_of_range, int64_t *version)
 {
@@ -694,27 +372,17 @@ int
 doc_parse_update(const void *payload, size_t len, struct doc_request *req,
     struct doc_error *err)
 {
-	struct lex lx;
 	json_object *root, *v;
 	char tokbuf[DOC_MAX_TOKEN + 1];
 	const char *token = NULL;
 	int64_t version = 0;
+	bool version_bad;
 
 	memset(req, 0, sizeof(*req));
 	if (len > DOC_MAX_PAYLOAD)
 		return reject(err, 413, DOC_MSG_TOO_LARGE, NULL, NULL);
-	switch (parse_payload(payload, len, &lx, &root)) {
-	case PARSED:
-		break;
-	case PARSE_ENCODING:
-		return reject(err, 415, DOC_MSG_ENCODING, NULL, NULL);
-	case PARSE_DEEP:
-		return reject(err, 400, DOC_MSG_TOO_DEEP, NULL, NULL);
-	case PARSE_NOMEM:
-		return reject(err, 500, DOC_MSG_INTERNAL, NULL, NULL);
-	default:
-		return reject(err, 400, DOC_MSG_INVALID_JSON, NULL, NULL);
-	}
+	if (payload_read(payload, len, &root, &version_bad, err) != 0)
+		return -1;
 	if (!is_object(root))
 		return reject(err, 400, DOC_MSG_INVALID_JSON, NULL, root);
 	if (json_object_object_get_ex(root, "clientToken", &v)) {
@@ -726,7 +394,7 @@ doc_parse_update(const void *payload, size_t len, struct doc_request *req,
 		token = tokbuf;
 	}
 	if ((v = member(root, "version")) != NULL &&
-	    !version_valid(v, lx.version_bad, &version))
+	    !version_valid(v, version_bad, &version))
 		return reject(err, 400, DOC_MSG_INVALID_VERSION, token, root);
 	if (check_state(root, token, err) != 0) {
 		json_object_put(root);
@@ -777,12 +445,13 @@ sections_valid(json_object *o)
 int
 doc_shadow_load(struct doc_shadow *s, const char *snapshot)
 {
-	enum json_tokener_error jerr;
+	struct json_result jr;
 	json_object *root, *state, *meta, *ver;
 
 	memset(s, 0, sizeof(*s));
-	if ((root = parse_strict(snapshot, strlen(snapshot), &jerr)) == NULL)
+	if (json_read(snapshot, strlen(snapshot), NULL, &jr) != JSON_OK)
 		return -1;
+	root = jr.value;
 	state = member(root, "state");
 	meta = member(root, "metadata");
 	ver = member(root, "version");

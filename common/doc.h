@@ -1,12 +1,13 @@
 /*
- * doc.h - the Device Shadow document rules (SHADOW-PROTOCOL.md §2-§8), as a
+ * doc.h - the Device Shadow document rules (docs/PROTOCOL.md §2-§8), as a
  * pure library: json-c in, json-c out, no MQTT, no storage, no clock (the
  * caller passes `now`).
  *
  * Offers:
- *   doc_parse_update   validate an update payload: checks 1-11 of §3 (UTF-8,
- *                      JSON object, clientToken, version, state, sections,
- *                      null in arrays, depth) and the 128 KiB payload limit
+ *   doc_parse_update   validate an update payload: checks 1-11 of §3 (UTF-8
+ *                      and JSON through json_read of json.h, then JSON
+ *                      object, clientToken, version, state, sections, null
+ *                      in arrays, depth) and the 128 KiB payload limit
  *   doc_read_token     the clientToken of a get/delete payload, if valid (§7)
  *   doc_shadow_*       the stored shadow: load from / save to a snapshot
  *   doc_apply_update   checks 12-13 (version, size), merge, metadata,
@@ -38,7 +39,6 @@
 #define DOC_MAX_SIZE_DEFAULT 8192
 #define DOC_MAX_PAYLOAD (128 * 1024)
 #define DOC_MAX_TOKEN 64
-#define DOC_PARSE_DEPTH 64
 
 /* Exact texts of §3 and §8. */
 #define DOC_MSG_ENCODING "Unsupported documented encoding; supported encoding is UTF-8"
@@ -135,7 +135,5 @@ json_object *doc_delta(json_object *desired, json_object *reported);
 bool doc_json_equal(json_object *a, json_object *b);
 int doc_depth(json_object *section);
 size_t doc_compact_size(json_object *obj);
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-bool doc_utf8_valid(const void *buf, size_t len);
 
 #endif

@@ -28,6 +28,9 @@ log_verbosity(void)
 	return log_level;
 }
 
+static void log_vline(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vline(int min_level, const char *fmt, va_list ap)
 {

@@ -253,3 +253,14 @@ shadow_topic_match(const char *topic, size_t len, struct shadow_topic *out)
 	*out = t;
 	return TOPIC_OK;
 }
+
+bool
+shadow_topic_is(const struct shadow_topic *t, const char *thing,
+    const char *shadow)
+{
+	if (!level_is(t->thing, t->thing_len, thing))
+		return false;
+	if (shadow == NULL)
+		return t->shadow == NULL;
+	return t->shadow != NULL && level_is(t->shadow, t->shadow_len, shadow);
+}

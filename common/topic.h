@@ -2,13 +2,15 @@
  * topic.h - AWS IoT Device Shadow topic names, without allocating.
  *
  * Offers:
- *   shadow_thing_name_valid / shadow_name_valid   name rules (PROTOCOL §1)
+ *   shadow_thing_name_valid / shadow_name_valid   name rules
+ *                          (docs/PROTOCOL.md §1)
  *   shadow_topic_build     write "$aws/things/T/shadow[/name/S]/<msg>" into
  *                          the caller's buffer; TOPIC_TOO_SMALL if it won't fit
  *   shadow_topic_filter    the same for a subscription filter ending in "/#"
  *                          or in an operation ("/update/#")
  *   shadow_topic_match     split a topic into thing, shadow and message type,
  *                          as pointers and lengths into the topic
+ *   shadow_topic_is        a matched topic names this thing and shadow
  *   shadow_msg_name        "update/delta" for SHADOW_MSG_UPDATE_DELTA
  *   shadow_msg_is_request  true for get, update, delete
  *   shadow_msg_accepted / shadow_msg_rejected   the answers to a request
@@ -75,6 +77,10 @@ enum topic_status shadow_topic_filter(char *buf, size_t size, const char *thing,
 
 enum topic_status shadow_topic_match(const char *topic, size_t len,
     struct shadow_topic *out);
+
+/* t (from shadow_topic_match) is about thing and shadow (NULL: classic). */
+bool shadow_topic_is(const struct shadow_topic *t, const char *thing,
+    const char *shadow);
 
 const char *shadow_msg_name(enum shadow_msg msg);
 bool shadow_msg_is_request(enum shadow_msg msg);

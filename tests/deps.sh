@@ -1,38 +1,64 @@
 #!/usr/bin/env bash
-# Install what building and testing shadow-tools needs, when it is missing.
-# As root: apt-get installs it. Otherwise: print the one sudo line and stop.
+# Install the Debian packages shadow-tools needs, when some are missing.
+#   tests/deps.sh run     build and run the programs and make demo
+#   tests/deps.sh test    the above, and what make check needs
+#   tests/deps.sh list SET   print the packages of SET (for CI)
+# As root: apt-get installs the missing ones, with its progress shown.
+# Otherwise: prints the exact apt-get line to run as root, and fails.
 set -u
-PACKAGES="build-essential pkg-config libmosquitto-dev libjson-c-dev libssl-dev
-libsqlite3-dev mosquitto mosquitto-clients bats bats-assert bats-support
-mandoc valgrind openssl jq sqlite3 e2fsprogs
-libinih-dev libcurl4 curl python3-botocore
-libmicrohttpd-dev awscli python3-boto3 wrk"
+RUN_PACKAGES="build-essential pkg-config libmosquitto-dev libjson-c-dev
+libssl-dev libsqlite3-dev libsystemd-dev libinih-dev libcurl4 mosquitto
+mosquitto-clients openssl libmicrohttpd-dev"
+TEST_PACKAGES="bats bats-assert bats-support mandoc valgrind jq sqlite3
+e2fsprogs systemd python3 iproute2 util-linux debhelper lintian curl
+python3-botocore awscli python3-boto3 wrk"
 
-missing() {
-	command -v gcc >/dev/null && command -v make >/dev/null || return 0
-	command -v pkg-config >/dev/null || return 0
-	pkg-config --exists libmosquitto json-c openssl sqlite3 inih libmicrohttpd || return 0
-	[ -x /usr/bin/aws ] || return 0
-	/usr/bin/python3 -c 'import boto3' 2>/dev/null || return 0
-	compgen -G '/usr/lib/*/libcurl.so.4' >/dev/null || return 0
-	python3 -c 'import botocore' 2>/dev/null || return 0
-	for c in wrk curl mosquitto mosquitto_pub mosquitto_sub bats mandoc openssl jq valgrind sqlite3 chattr; do
-		command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || return 0
-	done
-	[ -f /usr/lib/bats/bats-assert/load.bash ] || return 0
-	[ -f /usr/lib/bats/bats-support/load.bash ] || return 0
-	return 1
+usage() { echo "usage: tests/deps.sh run|test|list run|list test" >&2; exit 2; }
+
+# The lists are words: split them on purpose.
+# shellcheck disable=SC2086
+set_packages() {
+	case $1 in
+	run) echo $RUN_PACKAGES ;;
+	test) echo $RUN_PACKAGES $TEST_PACKAGES ;;
+	*) usage ;;
+	esac
 }
 
-missing || exit 0
-# shellcheck disable=SC2086
-if [ "$(id -u)" = 0 ]; then
-	echo "deps: installing missing packages" >&2
-	apt-get update -qq && apt-get install -y -qq $PACKAGES >/dev/null || {
-		echo "deps: apt-get install failed; install these packages and retry:" >&2
-		echo "  $PACKAGES" | tr '\n' ' ' >&2; echo >&2; exit 1; }
+[ $# -ge 1 ] || usage
+if [ "$1" = list ]; then
+	[ $# -eq 2 ] || usage
+	set_packages "$2"
 	exit 0
 fi
-echo "deps: packages are missing. Run this once, then retry:" >&2
-echo "  sudo apt-get install -y $(echo $PACKAGES)" >&2
+[ $# -eq 1 ] || usage
+wanted=$(set_packages "$1")
+
+command -v dpkg-query >/dev/null || {
+	echo "deps: dpkg-query not found: this is not Debian or Ubuntu." >&2
+	echo "deps: install the equivalents of: $wanted" >&2
+	exit 1
+}
+missing=
+for p in $wanted; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -n "$missing" ] || exit 0
+missing=${missing# }
+
+# shellcheck disable=SC2086
+if [ "$(id -u)" = 0 ]; then
+	echo "deps: installing$(printf ' %s' $missing)" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	if ! { apt-get update && apt-get install -y --no-install-recommends $missing; }; then
+		echo "deps: apt-get install failed; install these packages and retry:" >&2
+		echo "  apt-get install -y $missing" >&2
+		exit 1
+	fi
+	exit 0
+fi
+echo "deps: these packages are missing. Install them as root, then retry:" >&2
+echo "  apt-get install -y $missing" >&2
+echo "deps: (from this account: sudo apt-get install -y $missing, or su -c '...')" >&2
 exit 1

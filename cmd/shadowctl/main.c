@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "json.h"
 #include "log.h"
 #include "tls.h"
 
@@ -484,9 +485,7 @@ update_text(const struct shadow_config *cfg, const char **source,
 static json_object *
 update_parse(const char *text, size_t len, const char *source)
 {
-	json_tokener *tok;
-	json_object *doc;
-	enum json_tokener_error e;
+	struct json_result jr;
 
 	if (len > DOC_MAX_PAYLOAD) {
 		log_error("update document in %s is larger than %d bytes, the "
@@ -494,29 +493,18 @@ update_parse(const char *text, size_t len, const char *source)
 		    DOC_MAX_PAYLOAD);
 		return NULL;
 	}
-	if ((tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
-		return NULL;
-	doc = json_tokener_parse_ex(tok, text, (int)len + 1);
-	e = json_tokener_get_error(tok);
-	if (e == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) < len) {
-		json_object_put(doc);
-		doc = NULL;
-		log_error("invalid JSON in %s: unexpected text after the "
-		    "document at offset %zu", source,
-		    json_tokener_get_parse_end(tok));
-	} else if (e != json_tokener_success)
+	if (json_read(text, len, NULL, &jr) != JSON_OK) {
 		log_error("invalid JSON in %s: %s at offset %zu", source,
-		    len == 0 ? "empty" : json_tokener_error_desc(e),
-		    json_tokener_get_parse_end(tok));
-	else if (!json_object_is_type(doc, json_type_object)) {
+		    jr.why, jr.offset);
+		return NULL;
+	}
+	if (!json_object_is_type(jr.value, json_type_object)) {
 		log_error("invalid update in %s: the document must be a JSON "
 		    "object like {\"state\":{\"desired\":{...}}}", source);
-		json_object_put(doc);
-		doc = NULL;
+		json_object_put(jr.value);
+		return NULL;
 	}
-	json_tokener_free(tok);
-	return doc;
+	return jr.value;
 }
 
 static enum ctl_status
@@ -558,12 +546,13 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	const struct command *cmd = NULL;
+	enum config_status cs;
 	enum ctl_status st;
-	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = config_main(&cfg, PROG_SHADOWCTL, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWCTL, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? CTL_USAGE : CTL_OK;
 	if ((st = config_check(&cfg, &cmd)) == CTL_OK)
 		st = cmd->run(&cfg);
 	config_free(&cfg);

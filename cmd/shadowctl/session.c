@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "json.h"
 #include "ids.h"
 #include "log.h"
 
@@ -68,19 +69,16 @@ token_is(json_object *doc, const char *token)
 static json_object *
 payload_parse(const void *payload, size_t len)
 {
-	json_tokener *tok;
-	json_object *doc;
+	struct json_result jr;
 
-	if (len == 0 || len > DOC_MAX_PAYLOAD ||
-	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) == NULL)
+	if (len > DOC_MAX_PAYLOAD ||
+	    json_read(payload, len, NULL, &jr) != JSON_OK)
 		return NULL;
-	doc = json_tokener_parse_ex(tok, payload, (int)len);
-	json_tokener_free(tok);
-	if (doc != NULL && !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
+	if (!json_object_is_type(jr.value, json_type_object)) {
+		json_object_put(jr.value);
 		return NULL;
 	}
-	return doc;
+	return jr.value;
 }
 
 static void

@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include "conn.h"
+#include "json.h"
 #include "log.h"
 
 struct watch {
 	const struct shadow_config *cfg;
-	char root[SHADOW_TOPIC_MAX];    /* "$aws/things/T/shadow[/name/S]" */
-	size_t rootlen;
 	long printed;
 	bool output_failed;
 	int output_errno;
@@ -40,26 +39,15 @@ signals_catch(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The payload as JSON, or as a string when it is not JSON. */
 static json_object *
 payload_value(const void *payload, size_t len)
 {
-	json_tokener *tok;
-	json_object *v = NULL;
-	bool ok = false;
+	struct json_result jr;
 
-	if (len > 0 && len < DOC_MAX_PAYLOAD &&
-	    (tok = json_tokener_new_ex(DOC_PARSE_DEPTH)) != NULL) {
-		v = json_tokener_parse_ex(tok, payload, (int)len);
-		ok = json_tokener_get_error(tok) == json_tokener_success &&
-		    json_tokener_get_parse_end(tok) == len;
-		json_tokener_free(tok);
-		if (!ok) {
-			json_object_put(v);
-			v = NULL;
-		}
-	}
-	if (ok)
-		return v;
+	if (len < DOC_MAX_PAYLOAD &&
+	    json_read(payload, len, NULL, &jr) == JSON_OK)
+		return jr.value;
 	return json_object_new_string_len(payload, (int)len);
 }
 
@@ -88,17 +76,15 @@ static void
 on_message(void *ud, const char *topic, const void *payload, size_t len)
 {
 	struct watch *w = ud;
-	const char *event;
+	struct shadow_topic t;
 	json_object *line;
 
-	if (strncmp(topic, w->root, w->rootlen) != 0 ||
-	    topic[w->rootlen] != '/' || w->output_failed)
+	if (w->output_failed ||
+	    shadow_topic_match(topic, strlen(topic), &t) != TOPIC_OK ||
+	    !shadow_topic_is(&t, w->cfg->thing, w->cfg->shadow))
 		return;
-	event = topic + w->rootlen + 1;
-	/* The classic filters also match "name/S"; that is not ours. */
-	if (w->cfg->shadow == NULL && strncmp(event, "name/", 5) == 0)
-		return;
-	if ((line = line_build(w, topic, event, payload, len)) == NULL)
+	if ((line = line_build(w, topic, shadow_msg_name(t.msg), payload,
+	    len)) == NULL)
 		return;
 	if (log_json_line(stdout, line) == -1) {
 		w->output_failed = true;
@@ -169,7 +155,8 @@ watch_connect(struct watch *w, struct conn **cp)
 		log_error("%s", err);
 		return ctl_status_of(st);
 	}
-	log_debug("watching %s/#", w->root);
+	log_debug("watching every topic of the shadow %s%s%s", cfg->thing,
+	    cfg->shadow ? "~" : "", cfg->shadow ? cfg->shadow : "");
 	return CTL_OK;
 }
 
@@ -182,14 +169,6 @@ watch_run(const struct shadow_config *cfg)
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
-	if (shadow_topic_filter(w.root, sizeof(w.root), cfg->thing,
-	    cfg->shadow, NULL, NULL) != TOPIC_OK) {
-		log_error("can't build the topics for thing '%s'", cfg->thing);
-		return CTL_USAGE;
-	}
-	/* The filter is "ROOT/#": the root is what precedes "/#". */
-	w.rootlen = strlen(w.root) - 2;
-	w.root[w.rootlen] = '\0';
 	signals_catch();
 	if ((st = watch_connect(&w, &c)) == CTL_OK)
 		st = watch_loop(&w, c);

@@ -21,6 +21,7 @@
 #include "doc.h"
 #include "hex.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "request.h"
 #include "sigv4.h"
@@ -499,7 +500,7 @@ publish_topic_valid(const char *topic, size_t len)
 	size_t i, levels = 0;
 
 	if (len == 0 || len > PUBLISH_TOPIC_MAX || strlen(topic) != len ||
-	    !doc_utf8_valid(topic, len))
+	    !json_utf8_valid(topic, len))
 		return false;
 	for (i = 0; i < len; i++) {
 		if (topic[i] == '+' || topic[i] == '#')

@@ -1,6 +1,6 @@
 /*
  * shadowd - a local AWS IoT Device Shadow service over any MQTT broker
- * (shadowd(8)). Requests that arrive together are handled in one store
+ * (docs/PROTOCOL.md, shadowd(8)). Requests that arrive together are handled in one store
  * transaction; their answers go out only after it is committed.
  *
  * The loop, and why it reads and writes apart (exactly once, shadowd(8)):
@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "conn.h"
@@ -126,8 +128,9 @@ on_signal(int sig)
 	char c = (char)sig;
 
 	stop_requested = 1;
-	if (signal_pipe[1] != -1)
-		(void)write(signal_pipe[1], &c, 1);
+	/* A full pipe already holds a wakeup: nothing to do on failure. */
+	if (signal_pipe[1] != -1 && write(signal_pipe[1], &c, 1) == -1)
+		stop_requested = 1;
 	errno = saved;
 }
 
@@ -572,6 +575,7 @@ service_run(struct shadowd *d)
 {
 	char err[1024];
 	enum conn_status st;
+	int rc;
 
 	if (store_open(&d->store, d->cfg->data_dir, err, sizeof(err)) == -1) {
 		log_error("%s", err);
@@ -590,9 +594,9 @@ service_run(struct shadowd *d)
 		store_close(d->store);
 		return 1;
 	}
-	if (http_listen(d) != 0) {
+	if ((rc = http_listen(d)) != 0) {
 		service_stop(d);
-		return 1;
+		return rc;
 	}
 	if ((st = service_connect(d)) != CONN_OK) {
 		service_stop(d);
@@ -600,6 +604,10 @@ service_run(struct shadowd *d)
 	}
 	d->ready = true;
 	log_ready(d);
+	/* Type=notify in shadowd.service; a no-op outside systemd. */
+	if ((rc = sd_notify(0, "READY=1")) < 0)
+		log_warn("can't tell systemd that shadowd is ready: %s",
+		    strerror(-rc));
 	serve(d);
 	log_info("stopping: finishing the requests in hand");
 	service_stop(d);
@@ -641,12 +649,14 @@ main(int argc, char **argv)
 {
 	struct shadow_config cfg;
 	struct shadowd d;
+	enum config_status cs;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&d, 0, sizeof(d));
-	if ((rc = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWD, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? 2 : 0;
 	if ((rc = check_config(&cfg, &d.dp)) != 0) {
 		config_free(&cfg);
 		return rc;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "conn.h"
 #include "events.h"
+#include "json.h"
 #include "log.h"
 
 #define DEVICE_QOS 1
@@ -845,21 +846,17 @@ device_topic_ours(const struct device *d, const struct shadow_topic *t)
 static json_object *
 payload_parse(const char *topic, const void *payload, size_t len)
 {
-	json_tokener *tok;
-	json_object *doc = NULL;
+	struct json_result jr;
 
-	if (len > DOC_MAX_PAYLOAD || (tok = json_tokener_new_ex(
-	    DOC_PARSE_DEPTH)) == NULL)
+	if (len > DOC_MAX_PAYLOAD)
 		return NULL;
-	doc = json_tokener_parse_ex(tok, payload, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(doc, json_type_object)) {
+	if (json_read(payload, len, NULL, &jr) != JSON_OK ||
+	    !json_object_is_type(jr.value, json_type_object)) {
 		log_warn("message on %s is not a JSON object: ignored", topic);
-		json_object_put(doc);
-		doc = NULL;
+		json_object_put(jr.value);
+		return NULL;
 	}
-	json_tokener_free(tok);
-	return doc;
+	return jr.value;
 }
 
 /* Only the answer to the latest get counts: an older one may be queued. */

@@ -1,6 +1,6 @@
 /*
  * shadowdev - a simulated device that keeps its own state, obeys the deltas
- * of its shadow, reports back and publishes telemetry (CLI.md).
+ * of its shadow, reports back and publishes telemetry (shadowdev(1)).
  */
 #include <errno.h>
 #include <math.h>
@@ -316,11 +316,13 @@ int
 main(int argc, char **argv)
 {
 	struct shadow_config cfg;
+	enum config_status cs;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((rc = config_main(&cfg, PROG_SHADOWDEV, argc, argv, usage)) != -1)
-		return rc;
+	if ((cs = config_main(&cfg, PROG_SHADOWDEV, argc, argv, usage)) !=
+	    CONFIG_OK)
+		return cs == CONFIG_USAGE ? EXIT_USAGE : 0;
 	if (check_config(&cfg) != 0)
 		rc = EXIT_USAGE;
 	else

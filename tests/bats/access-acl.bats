@@ -154,7 +154,7 @@ watch_end() {
 	op -t fan -n cfg set "x:=$RANDOM" >/dev/null
 	op -t lamp set "x:=$RANDOM" >/dev/null
 	wait_for_line "$TD/wild.out" '^\$aws/things/lamp/shadow/update/documents ' 5
-	kill "$sp" 2>/dev/null || true
+	reap "$sp"
 	run grep -c '^\$aws/things/lamp/' "$TD/wild.out"
 	[ "$output" -ge 3 ]
 	run grep -v '^\$aws/things/lamp/' "$TD/wild.out"

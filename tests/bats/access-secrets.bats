@@ -52,6 +52,7 @@ ctl() {
 }
 
 @test "a private key readable by its group is warned about too; mode 600 is not" {
+	ctl set --reported on:=true >/dev/null
 	chmod 640 "$TD/lamp/privateKey.pem"
 	run --separate-stderr ctl get state.reported.on
 	assert_success
@@ -80,14 +81,18 @@ ctl() {
 	track_pid "$pid"
 	wait_subscribed "$id"
 	tr '\0' ' ' <"/proc/$pid/cmdline" >"$TD/cmdline"
-	grep -q -- "--password-file $TD/pw" "$TD/cmdline"
-	! grep -q -- "$PASSWORD" "$TD/cmdline"
-	! ps -ww -o args= -p "$pid" | grep -q -- "$PASSWORD"
+	grep -qF -- "--password-file $TD/pw" "$TD/cmdline"
+	run grep -F -- "$PASSWORD" "$TD/cmdline"
+	assert_failure 1
+	local args; args=$(ps -ww -o args= -p "$pid")
+	[[ $args == *"--password-file $TD/pw"* ]]
+	[[ $args != *"$PASSWORD"* ]]
 	ctl set x:=1 >/dev/null
 	wait_for_line "$TD/watch-pw.out" '"event":"update/accepted"' 5
 	kill -INT "$pid"
 	wait "$pid"
-	! grep -q -- "$PASSWORD" "$TD/watch-pw.out"
+	run grep -F -- "$PASSWORD" "$TD/watch-pw.out"
+	assert_failure 1
 }
 
 @test "a wrong password in the file is refused: exit 3 naming the cause, the password not shown" {
@@ -101,11 +106,12 @@ ctl() {
 # no_secrets FILE: neither the password nor any line of the key is in FILE.
 no_secrets() {
 	local line
-	! grep -q -- "$PASSWORD" "$1" || { echo "password in $1" >&2; return 1; }
-	! grep -q 'PRIVATE KEY' "$1" || { echo "key material in $1" >&2; return 1; }
+	[ -s "$1" ] || { echo "$1 is empty: nothing was checked" >&2; return 1; }
+	if grep -qF -- "$PASSWORD" "$1"; then echo "password in $1" >&2; return 1; fi
+	if grep -q 'PRIVATE KEY' "$1"; then echo "key material in $1" >&2; return 1; fi
 	while read -r line; do
 		case $line in -----*) continue ;; esac
-		! grep -qF -- "$line" "$1" || { echo "key line in $1" >&2; return 1; }
+		if grep -qF -- "$line" "$1"; then echo "key line in $1" >&2; return 1; fi
 	done <"$TD/lamp/privateKey.pem"
 }
 
@@ -121,8 +127,10 @@ no_secrets() {
 		local pid=$!
 		track_pid "$pid"
 		wait_for_line "$TD/sd$v.log" ready 10
-		"$BIN/shadowctl" --ca "$CERTS/ca/AmazonRootCA1.pem" -u shadowctl --password-file "$TD/pw" \
-		    -t other -c get >/dev/null 2>&1 || true
+		# a request for the verbose shadowd to log (no such shadow: exit 1)
+		run "$BIN/shadowctl" --ca "$CERTS/ca/AmazonRootCA1.pem" -u shadowctl --password-file "$TD/pw" \
+		    -t other -c get
+		assert_equal "$status" 1
 		kill -TERM "$pid"
 		wait "$pid"
 		# the logs have something to say, and no secret

@@ -46,8 +46,8 @@ holds() {
 	broker_kill
 	cp "$TD/watch.log" "$TD/acked.log"
 	kill "$WATCH_PID" 2>/dev/null
-	# calls started while the broker is down are refused
-	sleep 1.5
+	# calls started while the broker is down are refused (3) or time out (4)
+	poll_until 30 eval '[ "$(cat "$TD"/ctl*.log | awk "\$2 == 3 || \$2 == 4" | wc -l)" -ge 1 ]'
 	sd_broker_start
 	wait_for_line "$TD/shadowd.log" "regained" 20
 	sd_watch_start

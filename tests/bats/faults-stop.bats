@@ -40,7 +40,8 @@ setup() { sd_load; }
 	local news; news=$(echo "$output" | tail -n +$((before + 1)))
 	[ "$(echo "$news" | grep -c '/update/accepted ')" -eq 4 ]
 	[ "$(echo "$news" | grep -c '/get/accepted ')" -eq 1 ]
-	! echo "$news" | grep -q '/rejected '
+	run grep -c '/rejected ' <<<"$news"
+	assert_output 0
 	# each update got its own version, 2..5, exactly once
 	run bash -c "echo '$news' | grep '/update/accepted ' | cut -d' ' -f2- | jq -c .version | sort -n | tr '\n' ' '"
 	assert_output "2 3 4 5 "

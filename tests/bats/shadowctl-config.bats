@@ -68,6 +68,7 @@ EOF
 
 @test "an environment variable wins over the file, a flag over both" {
 	ctl set e=file
+	assert_success
 	SHADOW_THING=$T-env ctl set e=env
 	assert_success
 	SHADOW_THING=$T-env ctl -t "$T-flag" set e=flag
@@ -176,9 +177,20 @@ EOF
 }
 
 @test "a file's compact and timeout become shadowctl defaults" {
-	printf '[default]\nendpoint = 127.0.0.1\nport = %s\nthing = %s\ncompact = true\n' \
+	printf '[default]\nendpoint = 127.0.0.1\nport = %s\nthing = %s\ncompact = true\ntimeout = 0.5\n' \
 	    "$BROKER_PORT" "$T" >"$TD/compact.conf"
 	ctl --config "$TD/compact.conf" set c=1
 	assert_success
 	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c .state <<<"$output")" = '{"desired":{"c":"1"}}' ]
+	# no device reports: --wait gives up after the file's 0.5 s, not the
+	# default 10 s
+	ctl --config "$TD/compact.conf" set c=2 --wait
+	assert_failure 4
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $stderr == *"--wait: timed out after 0.5 s; still different: c (desired \"2\", reported absent)"* ]]
+	# the command line wins over the file
+	ctl --config "$TD/compact.conf" set c=3 --wait --timeout 0.3
+	assert_failure 4
+	[[ $stderr == *"timed out after 0.3 s"* ]]
 }

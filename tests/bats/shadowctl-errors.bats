@@ -209,7 +209,6 @@ setup() {
 }
 
 @test "broker up but no shadow service exits 4 with the AWS policy hint" {
-	ctl -t "$T" get --timeout 0.3 -p "$BROKER_PORT" -n nobody-home-$$ 2>/dev/null || true
 	shadowd_stop
 	ctl get --timeout 0.3
 	assert_failure 4

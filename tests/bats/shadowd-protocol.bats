@@ -34,6 +34,9 @@ examples_a_to_d() {
 	assert_json "$(answer update/accepted)" '{"state":{"reported":{"color":"green"},"desired":null},"metadata":{"reported":{"color":{"timestamp":1}},"desired":{"timestamp":1}},"version":4,"timestamp":1}'
 	assert_json "$(answer update/documents | jq -c .current.state)" '{"reported":{"color":"green","temp":21}}'
 	assert_json "$(answer update/documents | jq -c .current.version)" '4'
+	assert_json "$(answer update/documents | jq -c .current.metadata)" '{"reported":{"color":{"timestamp":1},"temp":{"timestamp":1}}}'
+	run ask "$r" get '{"clientToken":"g"}'
+	assert_json "$(answer get/accepted)" '{"state":{"reported":{"color":"green","temp":21}},"metadata":{"reported":{"color":{"timestamp":1},"temp":{"timestamp":1}}},"version":4,"timestamp":1,"clientToken":"g"}'
 }
 
 @test "example A-D: report, set desired, unrelated report, catch up (classic)" {
@@ -51,6 +54,14 @@ examples_e_f() {
 	run ask "$r" get ''
 	assert_success
 	assert_json "$(answer get/accepted | jq -c .state.delta)" '{"lights":{"color":{"g":255}}}'
+	# a key added to an object that exists: metadata for it, end to end
+	run ask "$r" update '{"state":{"desired":{"lights":{"color":{"b":0}}}}}' 3
+	assert_success
+	assert_json "$(answer update/accepted | jq -c .metadata)" '{"desired":{"lights":{"color":{"b":{"timestamp":1}}}}}'
+	assert_json "$(answer update/delta | jq -c '[.state, .metadata]')" '[{"lights":{"color":{"g":255,"b":0}}},{"lights":{"color":{"g":{"timestamp":1},"b":{"timestamp":1}}}}]'
+	assert_json "$(answer update/documents | jq -c .current.metadata)" '{"desired":{"lights":{"color":{"r":{"timestamp":1},"g":{"timestamp":1},"b":{"timestamp":1}}}},"reported":{"lights":{"color":{"r":{"timestamp":1},"g":{"timestamp":1}}}}}'
+	run ask "$r" get ''
+	assert_json "$(answer get/accepted | jq -c .metadata)" '{"desired":{"lights":{"color":{"r":{"timestamp":1},"g":{"timestamp":1},"b":{"timestamp":1}}}},"reported":{"lights":{"color":{"r":{"timestamp":1},"g":{"timestamp":1}}}}}'
 	run ask "$r" update '{"state":{"desired":{"colors":["RED","GREEN","BLUE"]}}}' 3
 	run ask "$r" update '{"state":{"desired":{"colors":["RED"]}}}' 3
 	assert_success
@@ -128,7 +139,8 @@ examples_g_h() {
 	local r t1; r=$(root "$(thing)")
 	run ask "$r" update '{"state":{"reported":{"a":1,"b":{"c":2,"d":3}}}}' 2
 	t1=$(answer update/accepted | jq .metadata.reported.a.timestamp)
-	sleep 1.1
+	# the next update is stamped with a later second than a's
+	poll_until 3 eval '[ "$(date +%s)" -gt "$t1" ]'
 	run ask "$r" update '{"state":{"reported":{"b":{"c":null},"x":null}}}' 2
 	assert_json "$(answer update/accepted | jq -c .state)" '{"reported":{"b":{"c":null},"x":null}}'
 	assert_json "$(answer update/accepted | jq -c .metadata)" '{"reported":{"b":{"c":{"timestamp":1}},"x":{"timestamp":1}}}'

@@ -80,6 +80,7 @@ setup() { sd_load; }
 	local t r; t=$(thing); r=$(root "$t")
 	run ask "$r" update '{"state":{"desired":{"a":1}}}' 3
 	run ask "$(nroot "$t" n)" update '{"state":{"reported":{"b":2}}}' 2
+	assert_output --partial update/accepted
 	shadowd_stop
 	grep -q "stopped" "$TD/shadowd.log"
 	local before; before=$(count_answers "$r")
@@ -127,17 +128,11 @@ setup() { sd_load; }
 	cp "$TD/watch.log" "$TD/acked.log"
 	wait
 	sd_start
-	# let the requests queued while it was down drain: no new answer for
-	# 1.5 s (a sanitizer build on a busy machine takes a while)
-	local n=-1 m quiet=0
-	for i in $(seq 1 200); do
-		m=$(wc -l <"$TD/watch.log")
-		if [ "$m" = "$n" ]; then
-			quiet=$((quiet + 1)); [ "$quiet" -ge 3 ] && break
-		else
-			quiet=0
-		fi
-		n=$m; sleep 0.5
+	# the requests queued while it was down are answered in order: wait
+	# for the answer to each thing's last one
+	for k in 1 2 3 4 5 6; do
+		r=$(root "$(thing d$k)")
+		wait_for_line "$TD/watch.log" "^$(printf '%s' "$r" | sed 's/\$/\\$/')/update/accepted \\{\"state\":\\{\"reported\":\\{\"i\":400\\}" 60
 	done
 	for k in 1 2 3 4 5 6; do
 		t=$(thing d$k); r=$(root "$t")
@@ -154,15 +149,22 @@ setup() { sd_load; }
 	done
 }
 
+# db_locked FILE: another connection holds the write lock of FILE.
+db_locked() {
+	run sqlite3 "$1" "BEGIN IMMEDIATE; ROLLBACK;"
+	[ "$status" -ne 0 ] && [[ $output == *locked* ]]
+}
+
 @test "a write that cannot be stored is answered 500; service resumes when the fault clears" {
 	local r db=$TD/shadowd-data/shadows.db; r=$(root "$(thing)")
 	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
+	assert_output --partial update/accepted
 	mkfifo "$TD/lockfifo"
 	sqlite3 "$db" <"$TD/lockfifo" &
 	local lp=$!
 	exec 7>"$TD/lockfifo"
 	echo "BEGIN IMMEDIATE; INSERT INTO shadows VALUES ('zz','',1,0,NULL,0);" >&7
-	sleep 0.3
+	poll_until 10 db_locked "$db"
 	run ask "$r" update '{"state":{"reported":{"a":2}},"clientToken":"busy"}' 1
 	assert_json "$(answer update/rejected)" '{"code":500,"message":"Internal service failure","clientToken":"busy","timestamp":1}'
 	run ask "$r" get ''

@@ -83,8 +83,7 @@ teardown() {
 
 @test "an unreachable broker is retried, and SIGTERM still ends the device with 0" {
 	local port
-	port=$((20000 + RANDOM % 40000))
-	while port_open "$port"; do port=$((port + 1)); done
+	port=$(free_port)
 	dev_spawn dev -t t-unreach -p "$port"
 	wait_for_line "$TD/dev.err" "retrying" 5
 	kill -0 "$DEV_PID"

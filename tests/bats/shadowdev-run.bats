@@ -129,6 +129,35 @@ teardown() {
 	assert_output 0
 }
 
+@test "a delta delivered twice with one version (a redelivery) is applied once and reported once" {
+	local T=redeliver id="cap-$RANDOM" delta reports
+	local r="\$aws/things/redeliver/shadow"
+	dev_start dev -t $T -v --json
+	wait_for_line "$TD/dev.log" '"event":"reported"'
+	# capture the delta shadowd publishes, to deliver it again as it is
+	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -C 1 -W 10 \
+	    -t "$r/update/delta" >"$TD/delta.msg" 2>&1 &
+	local sp=$!
+	track_pid "$sp"
+	wait_subscribed "$id"
+	desired_set $T '{"MOTOR":"ON"}'
+	wait "$sp"
+	delta=$(cat "$TD/delta.msg")
+	[ "$(jq -c .state <<<"$delta")" = '{"MOTOR":"ON"}' ]
+	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"ON"'
+	reports=$(count_lines "$TD/dev.log" '"event":"reported"')
+	pub "$r/update/delta" "$delta"
+	wait_for_line "$TD/dev.log" "\"event\":\"stale\".*\"version\":$(jq .version <<<"$delta")"
+	# a later order, obeyed after the redelivery was handled: the log is
+	# complete up to here
+	desired_set $T '{"MOTOR":"OFF"}'
+	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"OFF"'
+	run count_lines "$TD/dev.log" '"event":"applied".*"MOTOR":"ON"'
+	assert_output 1
+	run count_lines "$TD/dev.log" '"event":"reported"'
+	assert_output $((reports + 1))
+}
+
 @test "--max-desired-age: an order older than the limit is not applied and is removed from desired" {
 	local T=expiry ts
 	dev_start dev1 -t $T

@@ -40,3 +40,27 @@ certs_broker_conf() {
 	} >"$conf"
 	echo "$conf"
 }
+
+# certs_make_misnamed NAME: a broker certificate in $CERTS/NAME, signed by
+# the same CA, that names only the host "elsewhere.invalid": connecting to
+# 127.0.0.1 or localhost fails the host name check unless --insecure.
+certs_make_misnamed() {
+	local dir=$CERTS/$1
+	[ -s "$dir/certificate.pem" ] && return 0
+	mkdir -p "$dir"
+	cp "$CERTS/ca/AmazonRootCA1.pem" "$dir/AmazonRootCA1.pem"
+	(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$dir/privateKey.pem" 2>/dev/null) || return 1
+	printf '[leaf]\nbasicConstraints = critical,CA:FALSE\n%s\n%s\n%s\n' \
+	    'keyUsage = critical,digitalSignature,keyEncipherment' \
+	    'extendedKeyUsage = serverAuth' \
+	    'subjectAltName = DNS:elsewhere.invalid' >"$dir/ext.cnf"
+	openssl req -new -sha256 -key "$dir/privateKey.pem" \
+	    -subj "/CN=elsewhere.invalid" -out "$dir/req.csr" 2>/dev/null &&
+	    openssl x509 -req -sha256 -in "$dir/req.csr" \
+	    -CA "$CERTS/ca/AmazonRootCA1.pem" -CAkey "$CERTS/ca/ca.key" \
+	    -set_serial "0x$(openssl rand -hex 16)" -days 30 \
+	    -extfile "$dir/ext.cnf" -extensions leaf \
+	    -out "$dir/certificate.pem" 2>/dev/null || return 1
+	rm -f "$dir/req.csr" "$dir/ext.cnf"
+}

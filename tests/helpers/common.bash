@@ -8,95 +8,55 @@
 # Variables: BIN (programs), TD (the suite's scratch dir), BROKER_PORT,
 # and SHADOW_ENDPOINT/SHADOW_PORT exported so the tools find the broker.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
 BIN=${SHADOW_BIN_DIR:-$BATS_TEST_DIRNAME/../../build/bin}
 TOP=${SHADOW_TOP:-$BATS_TEST_DIRNAME/../..}
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+export SHADOW_BIN_DIR=$BIN
+
+# The stack itself (broker, shadowd, pids, waits) is the bats library we
+# ship to users, contrib/bats/shadow.bash: one implementation for both.
+# Below, the names the suites use, on top of it.
+load "$TOP/contrib/bats/shadow.bash"
 
 stack_setup() {
-	export TD=$BATS_FILE_TMPDIR
-	: >"$TD/pids"
-	unset SHADOW_CONFIG SHADOW_PROFILE SHADOW_THING SHADOW_NAME SHADOW_CA \
-	    SHADOW_CERT SHADOW_KEY SHADOW_CERTS SHADOW_USERNAME SHADOW_PASSWORD \
-	    SHADOW_CLIENT_ID
-	export XDG_CONFIG_HOME=$TD/xdg-config XDG_STATE_HOME=$TD/xdg-state
-	export NO_COLOR=1
+	export SHADOW_TEST_DIR=$BATS_FILE_TMPDIR
+	shadow_setup || return 1
+	: >"$SHADOW_TEST_DIR/pids"
+	export TD=$SHADOW_TEST_DIR
 }
 
 # Remember a pid so stack_teardown stops it.
-track_pid() { echo "$1" >>"$TD/pids"; }
+track_pid() { shadow_track_pid "$@"; }
+stack_teardown() { shadow_stack_stop; }
+port_open() { shadow_port_open "$@"; }
+free_port() { shadow_free_port; }
+alive() { shadow_alive "$@"; }
+reap() { shadow_reap "$@"; }
+wait_port() { shadow_wait_port "$1" "${2:-10}"; }
+wait_listening() { shadow_wait_listening "$1" "$2" "${3:-10}"; }
+wait_gone() { shadow_wait_gone "$1" "${2:-5}"; }
 
-stack_teardown() {
-	local p
-	[ -f "$TD/pids" ] || return 0
-	while read -r p; do
-		kill -TERM "$p" 2>/dev/null
-		kill -CONT "$p" 2>/dev/null
-	done <"$TD/pids"
-	sleep 0.2
-	while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$TD/pids"
-	: >"$TD/pids"
-}
+# Wait until FILE contains a line matching REGEX (default 5 s).
+wait_for_line() { shadow_wait_for_line "$1" "$2" "${3:-5}"; }
 
-# True when something accepts TCP connections on 127.0.0.1:$1.
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_port() {
-	local i
-	for i in $(seq 1 200); do port_open "$1" && return 0; sleep 0.05; done
-	return 1
-}
-
-# broker_start [EXTRA_CONF_FILE]: mosquitto with our config on a free port.
-# Persistence on, so a clean restart keeps sessions and queued messages.
+# broker_start [EXTRA_CONF_FILE]: mosquitto with our config on a free port
+# (BROKER_PORT when set); persistence on, so a clean restart keeps sessions
+# and queued messages. Sets BROKER_PORT and BROKER_PID.
 broker_start() {
-	local extra=${1:-} try port
-	mkdir -p "$TD/broker"
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=${BROKER_PORT:-$((20000 + RANDOM % 40000))}
-		port_open "$port" && { unset BROKER_PORT; continue; }
-		{
-			echo "listener $port 127.0.0.1"
-			echo "allow_anonymous true"
-			echo "user $(id -un)"
-			echo "set_tcp_nodelay true"
-			echo "persistence true"
-			echo "persistence_location $TD/broker/"
-			echo "max_queued_messages 100000"
-			echo "log_dest file $TD/broker/mosquitto.log"
-			echo "log_type error"
-			echo "log_type warning"
-			echo "log_type notice"
-			echo "log_type subscribe"
-			[ -n "$extra" ] && cat "$extra"
-		} >"$TD/broker/mosquitto.conf"
-		"$MOSQUITTO" -c "$TD/broker/mosquitto.conf" >>"$TD/broker/stdout" 2>&1 &
-		BROKER_PID=$!
-		track_pid "$BROKER_PID"
-		if wait_port "$port" && kill -0 "$BROKER_PID" 2>/dev/null; then
-			export BROKER_PORT=$port BROKER_PID
-			export SHADOW_ENDPOINT=127.0.0.1 SHADOW_PORT=$port
-			return 0
-		fi
-		kill "$BROKER_PID" 2>/dev/null
-		unset BROKER_PORT
-	done
-	echo "broker_start: could not start mosquitto (see $TD/broker)" >&2
-	return 1
+	if [ -n "${BROKER_PORT:-}" ]; then
+		export SHADOW_BROKER_PORT=$BROKER_PORT
+	else
+		unset SHADOW_BROKER_PORT
+	fi
+	shadow_broker_start "$@" || return 1
+	export BROKER_PORT=$SHADOW_BROKER_PORT BROKER_PID=$SHADOW_BROKER_PID
 }
 
-broker_stop() {
-	[ -n "${BROKER_PID:-}" ] || return 0
-	kill -TERM "$BROKER_PID" 2>/dev/null
-	wait_gone "$BROKER_PID"
-}
-
-broker_kill() {
-	kill -KILL "$BROKER_PID" 2>/dev/null
-	wait_gone "$BROKER_PID"
-}
+broker_stop() { shadow_broker_stop "${BROKER_PID:-}"; }
+broker_kill() { shadow_broker_kill "${BROKER_PID:-}"; }
 
 # Restart on the same port (sessions kept through persistence).
 broker_restart() {
@@ -104,45 +64,31 @@ broker_restart() {
 	broker_start
 }
 
-wait_gone() {
-	local i
-	for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
-	return 1
-}
-
-# Wait until FILE contains a line matching REGEX (default 5 s).
-wait_for_line() {
-	local file=$1 re=$2 tries=$(( ${3:-5} * 20 )) i
+# poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
+poll_until() {
+	local tries=$(( $1 * 10 )) i
+	shift
 	for i in $(seq 1 "$tries"); do
-		grep -qE "$re" "$file" 2>/dev/null && return 0
-		sleep 0.05
+		"$@" && return 0
+		sleep 0.1
 	done
-	echo "wait_for_line: no '$re' in $file" >&2
+	echo "poll_until: '$*' never succeeded" >&2
 	return 1
 }
 
-# shadowd_start [ARGS...]: start shadowd on the broker, wait until it serves.
-shadowd_start() {
-	mkdir -p "$TD/shadowd-data"
-	: >"$TD/shadowd.log"
-	"$BIN/shadowd" --data-dir "$TD/shadowd-data" "$@" >>"$TD/shadowd.log" 2>&1 &
-	SHADOWD_PID=$!
-	export SHADOWD_PID
-	track_pid "$SHADOWD_PID"
-	wait_for_line "$TD/shadowd.log" "ready" 10
+# count_lines FILE REGEX: how many lines of FILE match (0 when none).
+count_lines() {
+	grep -cE "$2" "$1" 2>/dev/null || true
 }
+
+# shadowd_start [ARGS...] and shadowd_stop [PID] are the library's: shadowd
+# on the broker, data in $TD/shadowd-data, log $TD/shadowd.log, SHADOWD_PID.
 
 # stack_start [SHADOWD ARGS...]: the usual suite: scratch dir, broker, shadowd.
 stack_start() {
 	stack_setup
 	broker_start || return 1
 	shadowd_start "$@"
-}
-
-shadowd_stop() {
-	[ -n "${SHADOWD_PID:-}" ] || return 0
-	kill -TERM "$SHADOWD_PID" 2>/dev/null
-	wait_gone "$SHADOWD_PID"
 }
 
 # wait_subscribed CLIENT_ID: wait until the broker logged its subscription.

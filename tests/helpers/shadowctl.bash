@@ -61,14 +61,6 @@ certs_make() {
 	"$TOP/certs.example/make-certs.sh" "$TD/other" >/dev/null
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		port_open "$p" || { echo "$p"; return 0; }
-	done
-}
-
 tls_broker_start() {
 	certs_make
 	export TLS_PORT

@@ -7,7 +7,6 @@
 #   dev_teardown               stop every device the test started
 #   desired_set THING JSON     publish an update of desired with mosquitto_pub
 #   shadow_doc THING           print the shadow document (get/accepted payload)
-#   poll_until SECONDS CMD...  run CMD every 0.1 s until it succeeds
 
 # dev_spawn NAME ARGS...: like dev_start, without waiting for "connected".
 dev_spawn() {
@@ -52,17 +51,6 @@ shadow_doc() {
 	    sed -n 's/^[^ ]*get\/accepted //p'
 }
 
-poll_until() {
-	local tries=$(( $1 * 10 )) i
-	shift
-	for i in $(seq 1 "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "poll_until: '$*' never succeeded" >&2
-	return 1
-}
-
 # reported_is THING KEY VALUE_JSON: the shadow's reported KEY equals VALUE.
 reported_is() {
 	shadow_doc "$1" | jq -e --argjson v "$3" \
@@ -73,11 +61,6 @@ reported_is() {
 desired_lacks() {
 	shadow_doc "$1" | jq -e ".version and (.state.desired.$2 == null)" \
 	    >/dev/null
-}
-
-# count_lines FILE REGEX: how many lines of FILE match.
-count_lines() {
-	grep -cE "$2" "$1" 2>/dev/null || true
 }
 
 # A broker restarted inside a test has a new pid that later tests must see

@@ -1,5 +1,5 @@
 /*
- * test_doc.c - the shadow document rules of SHADOW-PROTOCOL.md §2-§8.
+ * test_doc.c - the shadow document rules of docs/PROTOCOL.md §2-§8.
  *
  * JSON in this file is written with ' for " (see jtext) and "T"/"U" for the
  * two fixed clocks used below.
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "json.h"
 #include "check.h"
 #include "reference.h"
 
@@ -202,9 +203,6 @@ test_encoding(void)
 	    "a 415 does not echo the clientToken");
 	CHECK(parses("{'state':{'reported':{'a':'\xc3\xa9\xe2\x82\xac\xf0\x9f\x92\xa1'}}}"),
 	    "two-, three- and four-byte characters are accepted");
-	CHECK(doc_utf8_valid("\xf4\x8f\xbf\xbf", 4), "U+10FFFF is valid UTF-8");
-	CHECK(!doc_utf8_valid("\xf8\x88\x80\x80\x80", 5),
-	    "five-byte sequences are not UTF-8");
 }
 
 static void
@@ -307,19 +305,19 @@ test_parser_depth_boundary(void)
 	size_t i, n;
 
 	n = (size_t)sprintf(deep, "{\"state\":{},\"x\":");
-	for (i = 0; i < DOC_PARSE_DEPTH - 1; i++)
+	for (i = 0; i < JSON_MAX_DEPTH - 1; i++)
 		deep[n++] = '[';
-	for (i = 0; i < DOC_PARSE_DEPTH - 1; i++)
+	for (i = 0; i < JSON_MAX_DEPTH - 1; i++)
 		deep[n++] = ']';
 	deep[n++] = '}';
 	CHECK(doc_parse_update(deep, n, &req, &err) == 0,
 	    "an ignored member may nest up to the parser limit of %d",
-	    DOC_PARSE_DEPTH);
+	    JSON_MAX_DEPTH);
 	doc_request_free(&req);
 	n = (size_t)sprintf(deep, "{\"state\":{},\"x\":");
-	for (i = 0; i < DOC_PARSE_DEPTH; i++)
+	for (i = 0; i < JSON_MAX_DEPTH; i++)
 		deep[n++] = '[';
-	for (i = 0; i < DOC_PARSE_DEPTH; i++)
+	for (i = 0; i < JSON_MAX_DEPTH; i++)
 		deep[n++] = ']';
 	deep[n++] = '}';
 	CHECK(rejects_raw(deep, n, 400, DOC_MSG_TOO_DEEP, NULL),
@@ -474,7 +472,7 @@ test_long_invalid_node_name(void)
 	CHECK(doc_parse_update(text, n, &req, &err) == -1 && err.code == 400 &&
 	    strncmp(err.message, "State contains an invalid node: '", 33) == 0 &&
 	    err.message[strlen(err.message) - 1] == '\'' &&
-	    doc_utf8_valid(err.message, strlen(err.message)),
+	    json_utf8_valid(err.message, strlen(err.message)),
 	    "a very long invalid node name is shortened, still quoted and UTF-8");
 	free(name);
 	free(text);

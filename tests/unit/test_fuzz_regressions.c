@@ -17,6 +17,9 @@
 
 #include "check.h"
 
+#define LLVMFuzzerTestOneInput fuzz_json_one
+#include "../fuzz/fuzz_json.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_doc_update_one
 #include "../fuzz/fuzz_doc_update.c"
 #undef LLVMFuzzerTestOneInput
@@ -47,6 +50,7 @@ struct harness {
 };
 
 static const struct harness harnesses[] = {
+	{ "fuzz_json", NULL, fuzz_json_one },
 	{ "fuzz_doc_update", NULL, fuzz_doc_update_one },
 	{ "fuzz_topic", NULL, fuzz_topic_one },
 	{ "fuzz_assign", NULL, fuzz_assign_one },

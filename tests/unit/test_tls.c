@@ -29,6 +29,8 @@ path(const char *rel)
 	return p;
 }
 
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int
 run(const char *fmt, ...)
 {

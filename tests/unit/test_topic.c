@@ -164,6 +164,32 @@ test_msg_names(void)
 	    shadow_msg_is_request(SHADOW_MSG_DELETE), "get, update and delete are requests");
 }
 
+static bool
+topic_is(const char *topic, const char *thing, const char *shadow)
+{
+	struct shadow_topic t;
+
+	return shadow_topic_match(topic, strlen(topic), &t) == TOPIC_OK &&
+	    shadow_topic_is(&t, thing, shadow);
+}
+
+static void
+test_topic_is(void)
+{
+	CHECK(topic_is("$aws/things/lamp/shadow/update/delta", "lamp", NULL),
+	    "a classic topic is about its thing and no named shadow");
+	CHECK(!topic_is("$aws/things/lamp/shadow/update/delta", "lam", NULL) &&
+	    !topic_is("$aws/things/lamp/shadow/update/delta", "lamp2", NULL),
+	    "a thing name is compared whole, not as a prefix");
+	CHECK(!topic_is("$aws/things/lamp/shadow/update/delta", "lamp", "s"),
+	    "a classic topic is not about a named shadow");
+	CHECK(topic_is("$aws/things/lamp/shadow/name/s/get/accepted", "lamp",
+	    "s"), "a named topic is about its shadow");
+	CHECK(!topic_is("$aws/things/lamp/shadow/name/s/get/accepted", "lamp",
+	    NULL) && !topic_is("$aws/things/lamp/shadow/name/s/get/accepted",
+	    "lamp", "s2"), "and about no other, nor the classic one");
+}
+
 int
 main(void)
 {
@@ -172,5 +198,6 @@ main(void)
 	test_longest();
 	test_match();
 	test_msg_names();
+	test_topic_is();
 	CHECK_DONE();
 }
