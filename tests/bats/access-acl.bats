@@ -102,7 +102,7 @@ lamp_pub() {
 watch_as() {
 	local cert=$1 id=$2
 	shift 2
-	timeout 60 "$BIN/shadowctl" --certs "$CERTS/$cert" -i "$id" "$@" watch \
+	timeout -k 10 60 "$BIN/shadowctl" --certs "$CERTS/$cert" -i "$id" "$@" watch \
 	    >"$TD/$id.out" 2>"$TD/$id.err" &
 	echo $! >"$TD/$id.pid"
 	wait_subscribed "$id"

@@ -60,7 +60,10 @@ holds() {
 	done
 	touch "$TD/stop"; echo "$SECONDS s: stopping loops" >&3
 	# (not a bare wait: the restarted broker is a child of this shell)
-	for i in "${loops[@]}" "${pubs[@]}"; do wait "$i" || true; done
+	for i in "${loops[@]}"; do wait "$i"; done
+	# a burst cut by the broker's kill may fail: what counts is what was
+	# acknowledged (checked below)
+	for i in "${pubs[@]}"; do wait "$i" || echo "(a burst ended $?: cut by the kill)" >&3; done
 
 	echo "$SECONDS s: loops done" >&3
 	# every shadowctl call ended 0 (accepted), 3 or 4; none hung (124)
@@ -81,14 +84,15 @@ holds() {
 		    { echo "thing c$k: version is not the number of updates applied: $doc" >&2; return 1; }
 	done
 	# each burst update the watcher saw accepted is stored
-	local acked total=0
+	local acked total=0 n
 	for k in 1 2 3 4; do
 		r=$(root "$(thing b$k)")
 		run reported_of "$r"
 		local doc=$output
 		acked=$(accepted_keys "$r" "$TD/acked.log")
-		total=$((total + $(printf '%s\n' "$acked" | grep -c . || true)))
-		echo "thing b$k: $(printf '%s\n' "$acked" | grep -c . || true) seen accepted, stored $doc" | cut -c1-150 >&3
+		n=$(printf '%s\n' "$acked" | awk 'NF { n++ } END { print n + 0 }')
+		total=$((total + n))
+		echo "thing b$k: $n seen accepted, stored $doc" | cut -c1-150 >&3
 		want=$(printf '%s\n' $acked | awk '/./ { printf "%s\"%s\":%d", n++ ? "," : "{", $1, substr($1, 2) } END { print n ? "}" : "{}" }')
 		holds "$doc" "$want" || { echo "thing b$k: accepted updates $want missing from $doc" >&2; return 1; }
 		[ "$(printf '%s' "$doc" | jq '.version == (.reported | length)')" = true ] ||

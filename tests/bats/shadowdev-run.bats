@@ -133,9 +133,9 @@ teardown() {
 	local T=redeliver id="cap-$RANDOM" delta reports
 	local r="\$aws/things/redeliver/shadow"
 	dev_start dev -t $T -v --json
-	wait_for_line "$TD/dev.log" '"event":"reported"'
+	wait_for_line "$TD/dev.log" '"event":"reported"' 20
 	# capture the delta shadowd publishes, to deliver it again as it is
-	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -C 1 -W 10 \
+	mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -i "$id" -q 1 -C 1 -W 30 \
 	    -t "$r/update/delta" >"$TD/delta.msg" 2>&1 &
 	local sp=$!
 	track_pid "$sp"
@@ -144,14 +144,14 @@ teardown() {
 	wait "$sp"
 	delta=$(cat "$TD/delta.msg")
 	[ "$(jq -c .state <<<"$delta")" = '{"MOTOR":"ON"}' ]
-	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"ON"'
+	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"ON"' 20
 	reports=$(count_lines "$TD/dev.log" '"event":"reported"')
 	pub "$r/update/delta" "$delta"
-	wait_for_line "$TD/dev.log" "\"event\":\"stale\".*\"version\":$(jq .version <<<"$delta")"
+	wait_for_line "$TD/dev.log" "\"event\":\"stale\".*\"version\":$(jq .version <<<"$delta")" 20
 	# a later order, obeyed after the redelivery was handled: the log is
 	# complete up to here
 	desired_set $T '{"MOTOR":"OFF"}'
-	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"OFF"'
+	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"OFF"' 20
 	run count_lines "$TD/dev.log" '"event":"applied".*"MOTOR":"ON"'
 	assert_output 1
 	run count_lines "$TD/dev.log" '"event":"reported"'

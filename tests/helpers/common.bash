@@ -58,10 +58,19 @@ broker_start() {
 broker_stop() { shadow_broker_stop "${BROKER_PID:-}"; }
 broker_kill() { shadow_broker_kill "${BROKER_PID:-}"; }
 
-# Restart on the same port (sessions kept through persistence).
+# Restart on the same port (sessions kept through persistence). The clients
+# come back to that port, so the old broker must have let it go first: on a
+# loaded machine saving its sessions takes longer than broker_stop waits, and
+# broker_start would then move to another port that no client knows.
 broker_restart() {
+	local port=$BROKER_PORT
 	broker_stop
-	broker_start
+	shadow_wait_gone "$BROKER_PID" 30 || return 1
+	poll_until 30 eval '! port_open "$port"' || return 1
+	broker_start || return 1
+	# (shadow_broker_start takes another port when it cannot have this one)
+	[ "$BROKER_PORT" = "$port" ] ||
+	    { echo "broker_restart: port $port was taken, now on $BROKER_PORT" >&2; return 1; }
 }
 
 # poll_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
