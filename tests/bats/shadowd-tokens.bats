@@ -100,7 +100,7 @@ codes_of() {
 	wait
 	grep -q "stopped" "$TD/shadowd.log"
 	sd_start --rate-limit 5
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do
 		[ "$(tokens_of "$r" update/accepted | uniq | wc -l)" -ge 300 ] && break
 		sleep 0.1
 	done
