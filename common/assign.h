@@ -1,5 +1,5 @@
 /*
- * assign.h - HTTPie-style assignments and dotted paths (CLI.md).
+ * assign.h - HTTPie-style assignments and dotted paths (shadowctl(1), "Assignments").
  *
  *   KEY=VALUE    string value
  *   KEY:=JSON    any JSON value (number, true, null, object, array, string)

@@ -99,13 +99,24 @@ _shadowdev()
 		compopt -o nospace 2>/dev/null
 		return
 	fi
+	if [[ $prev == --state-dir ]]; then
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+	fi
+	if [[ $prev == --exec || $prev == --telemetry-exec ]]; then
+		COMPREPLY=($(compgen -c -- "$cur"))
+		return
+	fi
 	_shadow_tools_value "$prev" "$cur" "--things-from" "" \
 	    "-t --thing -n --shadow --interval --telemetry-prefix
-	    --max-desired-age --duration --count --connect-rate" && return
+	    --max-desired-age --duration --count --connect-rate --exec-timeout
+	    --exec-jobs" && return
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "-t --thing -n --shadow --state --interval
 		    --telemetry-prefix --max-desired-age --duration --json --count
-		    --things-from --connect-rate $_shadow_tools_common_opts" -- "$cur"))
+		    --things-from --connect-rate --exec --exec-timeout
+		    --telemetry-exec --state-dir --exec-jobs
+		    $_shadow_tools_common_opts" -- "$cur"))
 		return
 	fi
 	COMPREPLY=($(compgen -W 'run' -- "$cur"))

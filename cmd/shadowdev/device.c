@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/random.h>
 
@@ -12,30 +13,18 @@
 #include "config.h"
 #include "conn.h"
 #include "events.h"
+#include "agent.h"
+#include "drive.h"
 #include "json.h"
 #include "log.h"
+#include "owned.h"
+#include "statefile.h"
 
 #define DEVICE_QOS 1
 #define DEVICE_DEFAULT_STATE "MOTOR=OFF"
-#define DEVICE_PATH_MAX 16
 #define TOKEN_GET 'g'
 #define TOKEN_REPORT 'r'
 #define TOKEN_CLEAR 'x'
-
-enum ownership {
-	OWN_NONE,       /* no owned key at or below this path */
-	OWN_ANCESTOR,   /* an owned key lies below this path */
-	OWN_OWNED       /* this path is an owned key, or inside one */
-};
-
-/* A delta sorted by what the device does with each of its keys. */
-struct delta_split {
-	json_object *apply;     /* owned and fresh: merged into the state */
-	json_object *clear;     /* owned but expired: those paths set to null */
-	json_object *expired;   /* dotted keys of clear */
-	json_object *ignored;   /* dotted keys the device does not own */
-	int64_t oldest;         /* desired timestamp of the oldest expired key */
-};
 
 /* What the device subscribes to: its deltas and the answers it waits for. */
 static const char *const answer_topics[] = {
@@ -47,6 +36,7 @@ static const char *const answer_topics[] = {
 };
 #define NANSWERS (int)(sizeof(answer_topics) / sizeof(answer_topics[0]))
 
+static const char *keys_text(json_object *keys, char *buf, size_t size);
 static void device_on_connect(void *, bool);
 static void device_on_disconnect(void *, int);
 static void device_on_message(void *, const char *, const void *, size_t);
@@ -75,67 +65,6 @@ fields_new(const char *key, json_object *val)
 	return f;
 }
 
-/* The key of an assignment as written, up to its unescaped "=" or ":=". */
-static char *
-assignment_key(const char *arg)
-{
-	const char *s;
-
-	for (s = arg; *s != '\0'; s++) {
-		if (*s == '\\' && s[1] != '\0') {
-			s++;
-			continue;
-		}
-		if (*s == '=' || (*s == ':' && s[1] == '='))
-			break;
-	}
-	return strndup(arg, s - arg);
-}
-
-/*
- * The owned path of an assignment, as an array of keys: assign_null on an
- * empty document gives a chain of one-key objects ending in null.
- */
-static int
-owned_path_add(struct device *d, const char *arg, char *err, size_t errlen)
-{
-	json_object *probe = NULL, *cur, *path, *next;
-	char *key;
-	int rc = -1;
-
-	if ((key = assignment_key(arg)) == NULL) {
-		snprintf(err, errlen, "'%s': %s", arg, strerror(errno));
-		return -1;
-	}
-	if (assign_null(&probe, key, err, errlen) != 0)
-		goto out;
-	if ((path = json_object_new_array()) == NULL ||
-	    json_object_array_add(d->owned, path) != 0) {
-		json_object_put(path);
-		snprintf(err, errlen, "'%s': out of memory", arg);
-		goto out;
-	}
-	for (cur = probe; cur != NULL; cur = next) {
-		next = NULL;
-		json_object_object_foreach(cur, k, v) {
-			if (json_object_array_add(path,
-			    json_object_new_string(k)) != 0) {
-				snprintf(err, errlen, "'%s': out of memory",
-				    arg);
-				goto out;
-			}
-			next = v;
-		}
-		if (next != NULL && !json_object_is_type(next, json_type_object))
-			break;
-	}
-	rc = 0;
-out:
-	json_object_put(probe);
-	free(key);
-	return rc;
-}
-
 static int
 device_state_load(struct device *d, char *err, size_t errlen)
 {
@@ -147,13 +76,13 @@ device_state_load(struct device *d, char *err, size_t errlen)
 		args = defaults;
 		n = 1;
 	}
-	if ((d->owned = json_object_new_array()) == NULL) {
+	if ((d->owned = owned_new()) == NULL) {
 		snprintf(err, errlen, "owned keys: out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (assign_apply(&d->state, args[i], err, errlen) != 0 ||
-		    owned_path_add(d, args[i], err, errlen) != 0)
+		    owned_add_assignment(d->owned, args[i], err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -169,6 +98,7 @@ device_topics(struct device *d, char *err, size_t errlen)
 
 	if (prefix == NULL || prefix[0] == '\0')
 		prefix = "data";
+	d->telemetry_prefix = prefix;
 	if (shadow_topic_build(get, sizeof(get), d->thing, d->shadow,
 	    SHADOW_MSG_GET, NULL) != TOPIC_OK ||
 	    shadow_topic_build(update, sizeof(update), d->thing, d->shadow,
@@ -213,24 +143,86 @@ device_seed(struct device *d)
 	d->token_prefix[12] = '\0';
 }
 
+/* --state-dir: the saved values of owned keys win over --state. */
+static int
+device_state_restore(struct device *d, char *err, size_t errlen)
+{
+	json_object *saved;
+	struct owned_split sp;
+	char text[1024];
+
+	if (d->cfg->state_dir == NULL)
+		return 0;
+	if (statefile_dir(d->cfg->state_dir, err, errlen) != 0)
+		return -1;
+	if ((d->state_path = statefile_path(d->cfg->state_dir, d->thing,
+	    d->shadow)) == NULL) {
+		snprintf(err, errlen, "state file of %s: out of memory",
+		    d->thing);
+		return -1;
+	}
+	if (statefile_read(d->state_path, &saved, err, errlen) != 0)
+		return -1;
+	if (saved == NULL)
+		return 0;
+	if (owned_split(d->owned, saved, NULL, 0, 0, &sp) != 0) {
+		snprintf(err, errlen, "state file %s: out of memory",
+		    d->state_path);
+		json_object_put(saved);
+		return -1;
+	}
+	if (sp.ignored != NULL)
+		log_warn("state file %s: %s not owned by this device (--state): "
+		    "ignored", d->state_path, keys_text(sp.ignored, text,
+		    sizeof(text)));
+	if (sp.apply != NULL)
+		doc_merge(&d->state, sp.apply);
+	owned_split_free(&sp);
+	json_object_put(saved);
+	return 0;
+}
+
+/*
+ * One init for a single device (proto NULL, stats NULL) and the devices of
+ * a fleet (the first one reads --state, the others share its owned keys and
+ * copy its state).
+ */
 int
-device_init(struct device *d, const struct shadow_config *cfg, char *err,
-    size_t errlen)
+device_init(struct device *d, const struct shadow_config *cfg,
+    const char *thing, const struct device *proto, struct device_stats *stats,
+    char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
 	d->cfg = cfg;
-	d->thing = cfg->thing;
+	d->thing = thing;
 	d->shadow = cfg->shadow;
-	d->client_id = strdup(cfg->client_id != NULL ? cfg->client_id :
-	    cfg->thing);
-	if (d->client_id == NULL) {
-		snprintf(err, errlen, "client id: %s", strerror(errno));
+	d->stats = stats;
+	if ((d->client_id = strdup(cfg->client_id != NULL ? cfg->client_id :
+	    thing)) == NULL) {
+		snprintf(err, errlen, "client id of %s: %s", thing,
+		    strerror(errno));
 		return -1;
 	}
-	if (device_state_load(d, err, errlen) != 0 ||
-	    device_topics(d, err, errlen) != 0)
+	if (proto == NULL) {
+		if (device_state_load(d, err, errlen) != 0)
+			return -1;
+	} else {
+		d->owned = owned_ref(proto->owned);
+		if (json_object_deep_copy(proto->state, &d->state, NULL) != 0) {
+			snprintf(err, errlen, "state of %s: out of memory",
+			    thing);
+			return -1;
+		}
+	}
+	if (device_topics(d, err, errlen) != 0 ||
+	    device_state_restore(d, err, errlen) != 0)
 		return -1;
+	if ((cfg->exec != NULL || cfg->telemetry_exec != NULL) &&
+	    (d->drive = drive_new(d)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", thing);
+		return -1;
+	}
 	device_seed(d);
 	return 0;
 }
@@ -301,7 +293,7 @@ out:
 	return rc;
 }
 
-static int
+int
 device_report(struct device *d)
 {
 	json_object *copy = NULL;
@@ -314,7 +306,7 @@ device_report(struct device *d)
 	return device_update(d, "reported", copy, TOKEN_REPORT);
 }
 
-static void
+void
 device_get(struct device *d)
 {
 	json_object *doc;
@@ -389,189 +381,6 @@ device_on_taken_over(void *ud, const char *why)
 	    d->cfg->port, why);
 }
 
-/* Does path[0..n) lie on, inside or above an owned key? */
-static enum ownership
-device_ownership(const struct device *d, const char *const *path, size_t n)
-{
-	enum ownership best = OWN_NONE;
-	size_t nowned = json_object_array_length(d->owned);
-
-	for (size_t i = 0; i < nowned; i++) {
-		json_object *o = json_object_array_get_idx(d->owned, i);
-		size_t m = json_object_array_length(o), j;
-
-		for (j = 0; j < m && j < n; j++)
-			if (strcmp(path[j], json_object_get_string(
-			    json_object_array_get_idx(o, j))) != 0)
-				break;
-		if (j < m && j < n)
-			continue;
-		if (m <= n)
-			return OWN_OWNED;
-		best = OWN_ANCESTOR;
-	}
-	return best;
-}
-
-static void
-path_text(const char *const *path, size_t n, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && len < size; i++) {
-		int w = snprintf(buf + len, size - len, "%s%s",
-		    i > 0 ? "." : "", path[i]);
-		if (w < 0)
-			return;
-		len += (size_t)w;
-	}
-}
-
-/* Set path[0..n) in *root (created when NULL) to val (consumed). */
-static int
-path_set(json_object **root, const char *const *path, size_t n,
-    json_object *val)
-{
-	json_object *o, *child;
-
-	if (*root == NULL && (*root = json_object_new_object()) == NULL)
-		goto fail;
-	o = *root;
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (!json_object_object_get_ex(o, path[i], &child) ||
-		    !json_object_is_type(child, json_type_object)) {
-			if ((child = json_object_new_object()) == NULL ||
-			    json_object_object_add(o, path[i], child) != 0) {
-				json_object_put(child);
-				goto fail;
-			}
-		}
-		o = child;
-	}
-	if (json_object_object_add(o, path[n - 1], val) != 0)
-		goto fail;
-	return 0;
-fail:
-	json_object_put(val);
-	log_error("can't sort delta: out of memory");
-	return -1;
-}
-
-static int
-list_add(json_object **list, const char *const *path, size_t n)
-{
-	char text[1024];
-
-	path_text(path, n, text, sizeof(text));
-	if (*list == NULL && (*list = json_object_new_array()) == NULL)
-		return -1;
-	return json_object_array_add(*list, json_object_new_string(text));
-}
-
-/* Newest {"timestamp":T} leaf in a metadata subtree; -1 when none. */
-static int64_t
-metadata_newest(json_object *m)
-{
-	json_object *ts;
-	int64_t best = -1, t;
-	size_t n;
-
-	switch (json_object_get_type(m)) {
-	case json_type_object:
-		if (json_object_object_get_ex(m, "timestamp", &ts) &&
-		    json_object_is_type(ts, json_type_int))
-			return json_object_get_int64(ts);
-		json_object_object_foreach(m, k, v) {
-			(void)k;
-			if ((t = metadata_newest(v)) > best)
-				best = t;
-		}
-		return best;
-	case json_type_array:
-		n = json_object_array_length(m);
-		for (size_t i = 0; i < n; i++)
-			if ((t = metadata_newest(json_object_array_get_idx(m,
-			    i))) > best)
-				best = t;
-		return best;
-	default:
-		return -1;
-	}
-}
-
-static bool
-device_expired(const struct device *d, json_object *meta, int64_t now,
-    int64_t *ts)
-{
-	if (d->cfg->max_desired_age <= 0)
-		return false;
-	*ts = metadata_newest(meta);
-	return *ts >= 0 && (double)(now - *ts) > d->cfg->max_desired_age;
-}
-
-static int
-delta_split_owned(const struct device *d, json_object *v, json_object *meta,
-    const char **path, size_t n, struct delta_split *sp, int64_t now)
-{
-	int64_t ts;
-	json_object *copy = NULL;
-
-	if (device_expired(d, meta, now, &ts)) {
-		if (sp->oldest < 0 || ts < sp->oldest)
-			sp->oldest = ts;
-		if (list_add(&sp->expired, path, n) != 0)
-			return -1;
-		return path_set(&sp->clear, path, n, NULL);
-	}
-	if (json_object_deep_copy(v, &copy, NULL) != 0)
-		return -1;
-	return path_set(&sp->apply, path, n, copy);
-}
-
-static int
-delta_split(const struct device *d, json_object *delta, json_object *meta,
-    const char **path, size_t n, struct delta_split *sp, int64_t now)
-{
-	json_object *m;
-
-	json_object_object_foreach(delta, k, v) {
-		int rc = 0;
-
-		if (n >= DEVICE_PATH_MAX)
-			return list_add(&sp->ignored, path, n);
-		path[n] = k;
-		if (meta == NULL || !json_object_object_get_ex(meta, k, &m))
-			m = NULL;
-		switch (device_ownership(d, path, n + 1)) {
-		case OWN_OWNED:
-			rc = delta_split_owned(d, v, m, path, n + 1, sp, now);
-			break;
-		case OWN_ANCESTOR:
-			if (json_object_is_type(v, json_type_object)) {
-				rc = delta_split(d, v, m, path, n + 1, sp, now);
-				break;
-			}
-			/* FALLTHROUGH */
-		case OWN_NONE:
-			rc = list_add(&sp->ignored, path, n + 1);
-			break;
-		}
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void
-delta_split_free(struct delta_split *sp)
-{
-	json_object_put(sp->apply);
-	json_object_put(sp->clear);
-	json_object_put(sp->expired);
-	json_object_put(sp->ignored);
-}
-
 /* "a, b.c" for a human line. */
 static const char *
 keys_text(json_object *keys, char *buf, size_t size)
@@ -590,7 +399,7 @@ keys_text(json_object *keys, char *buf, size_t size)
 	return buf;
 }
 
-static void
+void
 device_log_ignored(struct device *d, json_object *keys)
 {
 	char text[1024];
@@ -601,7 +410,7 @@ device_log_ignored(struct device *d, json_object *keys)
 }
 
 static void
-device_expire(struct device *d, struct delta_split *sp, int64_t now)
+device_expire(struct device *d, struct owned_split *sp, int64_t now)
 {
 	json_object *f = fields_new("keys", json_object_get(sp->expired));
 	char text[1024];
@@ -617,15 +426,30 @@ device_expire(struct device *d, struct delta_split *sp, int64_t now)
 	device_update(d, "desired", json_object_get(sp->clear), TOKEN_CLEAR);
 }
 
-static void
-device_apply(struct device *d, json_object *patch)
+/* A change the device made: into its state, the log and its state file. */
+void
+device_adopt(struct device *d, json_object *patch)
 {
+	char err[1024];
+	json_object *empty = NULL;
+
 	if (d->stats != NULL)
 		d->stats->applied++;
 	if (events_enabled())
 		event_emit(d->thing, "applied", fields_new("state",
 		    json_object_get(patch)), "%s", event_json_text(patch));
 	doc_merge(&d->state, patch);
+	if (d->state_path == NULL)
+		return;
+	if (d->state == NULL && (empty = json_object_new_object()) == NULL) {
+		log_error("state file %s: out of memory", d->state_path);
+		return;
+	}
+	if (statefile_write(d->state_path, d->state != NULL ? d->state : empty,
+	    err, sizeof(err)) != 0)
+		log_error("%s (the state is kept in memory; check the "
+		    "directory's space and permissions)", err);
+	json_object_put(empty);
 }
 
 static void
@@ -649,29 +473,30 @@ static void
 device_handle_delta(struct device *d, json_object *delta, json_object *meta,
     int64_t version, const char *source, bool report)
 {
-	struct delta_split sp = { .oldest = -1 };
-	const char *path[DEVICE_PATH_MAX];
+	struct owned_split sp;
 	int64_t now = (int64_t)time(NULL);
 
 	if (events_enabled())
 		device_log_delta(d, delta, version, source);
-	if (delta_split(d, delta, meta, path, 0, &sp, now) != 0) {
+	if (owned_split(d->owned, delta, meta, d->cfg->max_desired_age, now,
+	    &sp) != 0) {
 		log_error("can't handle delta version %lld: out of memory",
 		    (long long)version);
-		delta_split_free(&sp);
 		return;
 	}
 	if (sp.ignored != NULL)
 		device_log_ignored(d, sp.ignored);
 	if (sp.clear != NULL)
 		device_expire(d, &sp, now);
-	if (sp.apply != NULL) {
-		device_apply(d, sp.apply);
+	if (sp.apply != NULL && d->drive != NULL && d->cfg->exec != NULL)
+		drive_delta(d, sp.apply, version, strcmp(source, "delta") == 0);
+	else if (sp.apply != NULL) {
+		device_adopt(d, sp.apply);
 		report = true;
 	}
 	if (report)
 		device_report(d);
-	delta_split_free(&sp);
+	owned_split_free(&sp);
 }
 
 static int64_t
@@ -725,6 +550,14 @@ device_on_delta(struct device *d, json_object *doc)
 	}
 	if (version >= 0)
 		d->last_version = version;
+	/* With --exec, the delta that our own report caused is no order: the
+	 * command ran for those values and the hardware answered. */
+	if (d->drive != NULL && d->cfg->exec != NULL &&
+	    device_token_kind(d, doc) == TOKEN_REPORT) {
+		log_debug("%s: delta version %lld follows our report: not a new "
+		    "order", d->thing, (long long)version);
+		return;
+	}
 	device_handle_delta(d, state, doc_path(doc, "metadata", NULL), version,
 	    "delta", false);
 }
@@ -754,6 +587,9 @@ device_on_get_accepted(struct device *d, json_object *doc)
 	}
 	if (desired != NULL)
 		delta = doc_delta(desired, d->state);
+	log_debug("%s: shadow version %lld: %s", d->thing, (long long)version,
+	    delta != NULL ? "desired differs from the device" :
+	    "nothing to apply");
 	if (delta != NULL)
 		device_handle_delta(d, delta, doc_path(doc, "metadata",
 		    "desired"), version, "get", report);
@@ -936,19 +772,12 @@ random_between(struct device *d, int lo, int hi)
 	return lo + (int)(rand_r(&d->seed) % (unsigned int)(hi - lo + 1));
 }
 
-static void
-device_publish_telemetry(struct device *d, const char *topic, const char *key,
-    int value, bool with_unit)
+/* Publish one telemetry message (p consumed) and log it. */
+void
+device_telemetry_send(struct device *d, const char *topic, json_object *p)
 {
-	json_object *p = json_object_new_object(), *f;
+	json_object *f;
 
-	if (p == NULL || json_object_object_add(p, key,
-	    json_object_new_int(value)) != 0 || (with_unit &&
-	    json_object_object_add(p, "unit", json_object_new_string("F")))) {
-		log_error("can't build telemetry for %s: out of memory", topic);
-		json_object_put(p);
-		return;
-	}
 	if (conn_publish_json(d->conn, topic, p, DEVICE_QOS, NULL) != 0) {
 		log_warn("can't publish telemetry on %s", topic);
 		json_object_put(p);
@@ -968,10 +797,30 @@ device_publish_telemetry(struct device *d, const char *topic, const char *key,
 }
 
 static void
+device_publish_telemetry(struct device *d, const char *topic, const char *key,
+    int value, bool with_unit)
+{
+	json_object *p = json_object_new_object();
+
+	if (p == NULL || json_object_object_add(p, key,
+	    json_object_new_int(value)) != 0 || (with_unit &&
+	    json_object_object_add(p, "unit", json_object_new_string("F")))) {
+		log_error("can't build telemetry for %s: out of memory", topic);
+		json_object_put(p);
+		return;
+	}
+	device_telemetry_send(d, topic, p);
+}
+
+static void
 device_telemetry(struct device *d)
 {
 	if (!d->connected) {
-		log_debug("not connected: telemetry skipped");
+		log_debug("%s not connected: telemetry skipped", d->thing);
+		return;
+	}
+	if (d->cfg->telemetry_exec != NULL) {
+		drive_telemetry(d);
 		return;
 	}
 	device_publish_telemetry(d, d->topic_temperature, "temp",
@@ -987,6 +836,19 @@ device_interval_ms(const struct device *d)
 	long long ms = (long long)(d->cfg->interval * 1000.0);
 
 	return ms > 0 ? ms : 1;
+}
+
+/* The one telemetry scheduler: publish when due, then book the next slot. */
+static bool
+device_telemetry_due(struct device *d, long long now)
+{
+	if (now < d->next_telemetry_ms)
+		return false;
+	device_telemetry(d);
+	d->next_telemetry_ms += device_interval_ms(d);
+	if (d->next_telemetry_ms <= now)
+		d->next_telemetry_ms = now + device_interval_ms(d);
+	return true;
 }
 
 /* The device's connection object, made on first use: persistent session,
@@ -1037,22 +899,56 @@ device_next_ms(const struct device *d)
 	return d->next_telemetry_ms;
 }
 
+static void
+wait_until(long long *wait, long long now, long long when)
+{
+	if (when != 0 && when - now < *wait)
+		*wait = when - now;
+}
+
+/*
+ * With commands to run, one poll covers the connection and the agent's
+ * descriptor (its children's pipes and exits); the connection then does
+ * what is ready without waiting.
+ */
+static enum conn_status
+device_poll(struct device *d, int wait)
+{
+	struct pollfd p[2];
+	nfds_t n = 1;
+	int fd = conn_socket(d->conn);
+
+	p[0] = (struct pollfd){ .fd = agent_fd(d->agent), .events = POLLIN };
+	if (fd >= 0)
+		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN |
+		    (conn_want_write(d->conn) ? POLLOUT : 0) };
+	if (poll(p, n, wait) < 0 && errno != EINTR) {
+		log_error("can't poll the connection and the commands: %s",
+		    strerror(errno));
+		return CONN_ERR_USAGE;
+	}
+	if (p[0].revents != 0)
+		agent_service(d->agent);
+	return conn_loop(d->conn, 0);
+}
+
 int
 device_run_once(struct device *d, int timeout_ms)
 {
-	long long now = conn_now_ms(), wait;
+	long long now = conn_now_ms(), wait = timeout_ms;
 
-	if (now >= d->next_telemetry_ms) {
-		device_telemetry(d);
-		d->next_telemetry_ms += device_interval_ms(d);
-		if (d->next_telemetry_ms <= now)
-			d->next_telemetry_ms = now + device_interval_ms(d);
+	device_telemetry_due(d, now);
+	wait_until(&wait, now, d->next_telemetry_ms);
+	if (d->agent != NULL) {
+		drive_tick(d, now);
+		agent_tick(d->agent, now);
+		wait_until(&wait, now, drive_next_ms(d));
+		wait_until(&wait, now, agent_next_ms(d->agent));
 	}
-	wait = d->next_telemetry_ms - now;
-	if (wait > timeout_ms)
-		wait = timeout_ms;
 	if (wait < 0)
 		wait = 0;
+	if (d->agent != NULL)
+		return device_poll(d, (int)wait) == CONN_ERR_USAGE ? -1 : 0;
 	return conn_loop(d->conn, (int)wait) == CONN_ERR_USAGE ? -1 : 0;
 }
 
@@ -1072,47 +968,16 @@ device_free(struct device *d)
 {
 	if (d->conn != NULL)
 		conn_free(d->conn);
+	drive_free(d->drive);
+	free(d->state_path);
 	json_object_put(d->state);
-	json_object_put(d->owned);
+	owned_free(d->owned);
 	free(d->client_id);
 	free(d->topic_get);
 	free(d->topic_update);
 	free(d->topic_temperature);
 	free(d->topic_vibration);
 	memset(d, 0, sizeof(*d));
-}
-
-int
-device_init_named(struct device *d, const struct shadow_config *cfg,
-    const char *thing, const struct device *proto, struct device_stats *stats,
-    char *err, size_t errlen)
-{
-	memset(d, 0, sizeof(*d));
-	d->fd = -1;
-	d->cfg = cfg;
-	d->thing = thing;
-	d->shadow = cfg->shadow;
-	d->stats = stats;
-	if ((d->client_id = strdup(thing)) == NULL) {
-		snprintf(err, errlen, "client id %s: %s", thing,
-		    strerror(errno));
-		return -1;
-	}
-	if (proto == NULL) {
-		if (device_state_load(d, err, errlen) != 0)
-			return -1;
-	} else {
-		d->owned = json_object_get(proto->owned);
-		if (json_object_deep_copy(proto->state, &d->state, NULL) != 0) {
-			snprintf(err, errlen, "state of %s: out of memory",
-			    thing);
-			return -1;
-		}
-	}
-	if (device_topics(d, err, errlen) != 0)
-		return -1;
-	device_seed(d);
-	return 0;
 }
 
 int
@@ -1150,14 +1015,10 @@ device_tick(struct device *d, long long now, bool keepalive)
 
 	if (d->conn == NULL)
 		return false;
-	if (now >= d->next_telemetry_ms) {
-		if (d->connected)
-			device_telemetry(d);
-		d->next_telemetry_ms += device_interval_ms(d);
-		if (d->next_telemetry_ms <= now)
-			d->next_telemetry_ms = now + device_interval_ms(d);
+	if (device_telemetry_due(d, now))
 		acted = true;
-	}
+	if (drive_tick(d, now))
+		acted = true;
 	retry = conn_retry_at(d->conn);
 	if (retry != 0 && now >= retry)
 		acted = true;
@@ -1176,6 +1037,13 @@ bool
 device_want_write(const struct device *d)
 {
 	return d->conn != NULL && conn_want_write(d->conn);
+}
+
+void
+device_wake(struct device *d)
+{
+	if (d->wake != NULL)
+		d->wake(d, d->wake_ud);
 }
 
 void

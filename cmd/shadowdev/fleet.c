@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 
+#include "agent.h"
 #include "config.h"
 #include "conn.h"
 #include "device.h"
@@ -15,7 +16,6 @@
 #include "log.h"
 #include "topic.h"
 
-#define EXIT_USAGE 2
 #define FLEET_TICK_MS 50
 #define FLEET_KEEPALIVE_TICKS 20      /* each device's keep-alive: 1 s */
 #define FLEET_SUMMARY_MS 5000
@@ -39,6 +39,7 @@ struct fleet {
 	unsigned long last_telemetry;
 	bool all_connected;
 	unsigned long connect_failures;
+	struct agent *agent;         /* --exec, --telemetry-exec; or NULL */
 };
 
 static void
@@ -389,6 +390,10 @@ fleet_dispatch(struct fleet *f, const struct epoll_event *ev, int nev)
 		struct device *d = ev[i].data.ptr;
 		unsigned int e = ev[i].events;
 
+		if (d == NULL) {        /* the agent: a command's pipe or exit */
+			agent_service(f->agent);
+			continue;
+		}
 		device_service(d, (e & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0,
 		    (e & EPOLLOUT) != 0);
 		fleet_poll_set(f, d);
@@ -422,7 +427,7 @@ fleet_should_stop(volatile sig_atomic_t *stop, long long deadline)
 	return *stop != 0 || (deadline > 0 && conn_now_ms() >= deadline);
 }
 
-static int
+static enum fleet_status
 fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 {
 	long long now, until;
@@ -430,7 +435,7 @@ fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 	while (!fleet_should_stop(stop, deadline)) {
 		now = conn_now_ms();
 		if (fleet_start_due(f, now) != 0)
-			return EXIT_USAGE;
+			return FLEET_ERR_USAGE;
 		if (now >= f->next_tick) {
 			fleet_tick(f, now);
 			f->next_tick = now + FLEET_TICK_MS;
@@ -439,14 +444,22 @@ fleet_loop(struct fleet *f, volatile sig_atomic_t *stop, long long deadline)
 		if (now - f->last_summary >= FLEET_SUMMARY_MS)
 			fleet_summary(f, now);
 		until = f->next_tick;
+		if (f->agent != NULL) {
+			long long due;
+
+			agent_tick(f->agent, now);
+			due = agent_next_ms(f->agent);
+			if (due != 0 && due < until)
+				until = due;
+		}
 		if (f->started < f->n)
 			until = now + 1;
 		if (deadline > 0 && deadline < until)
 			until = deadline;
 		if (fleet_wait(f, until) != 0)
-			return 1;
+			return FLEET_ERR_SYSTEM;
 	}
-	return 0;
+	return FLEET_OK;
 }
 
 static size_t
@@ -475,7 +488,44 @@ fleet_stop(struct fleet *f)
 			break;
 }
 
-static int
+/* A device whose command finished may have something to send. */
+static void
+fleet_wake(struct device *d, void *ud)
+{
+	fleet_poll_set(ud, d);
+}
+
+/* One agent for the fleet: --exec-jobs commands at once, its descriptor in
+ * the fleet's epoll set beside the connections (data NULL). */
+static enum fleet_status
+fleet_agent_init(struct fleet *f)
+{
+	struct epoll_event ev;
+	char err[1024];
+
+	if (f->devs[0].drive == NULL)
+		return FLEET_OK;
+	if ((f->agent = agent_new(f->cfg->exec_jobs, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return FLEET_ERR_SYSTEM;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, agent_fd(f->agent), &ev) != 0) {
+		log_error("can't poll the fleet's commands: %s",
+		    strerror(errno));
+		return FLEET_ERR_SYSTEM;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		f->devs[i].agent = f->agent;
+		f->devs[i].wake = fleet_wake;
+		f->devs[i].wake_ud = f;
+	}
+	return FLEET_OK;
+}
+
+static enum fleet_status
 fleet_init(struct fleet *f, const struct shadow_config *cfg)
 {
 	char err[1024];
@@ -485,35 +535,36 @@ fleet_init(struct fleet *f, const struct shadow_config *cfg)
 	f->epfd = -1;
 	/* Checked before naming a count: a huge one fails fast. */
 	if (cfg->things_from == NULL && fd_limit_raise((size_t)cfg->count) != 0)
-		return EXIT_USAGE;
+		return FLEET_ERR_USAGE;
 	if ((cfg->things_from != NULL ? names_from_file(cfg->things_from,
 	    &f->names, &f->n) : names_from_count(cfg, &f->names, &f->n)) != 0)
-		return EXIT_USAGE;
+		return FLEET_ERR_USAGE;
 	if (cfg->things_from != NULL && fd_limit_raise(f->n) != 0)
-		return EXIT_USAGE;
+		return FLEET_ERR_USAGE;
 	if ((f->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		log_error("can't create the fleet's poll set: %s",
 		    strerror(errno));
-		return 1;
+		return FLEET_ERR_SYSTEM;
 	}
 	if ((f->devs = calloc(f->n, sizeof(*f->devs))) == NULL) {
 		log_error("%zu devices: out of memory", f->n);
-		return 1;
+		return FLEET_ERR_SYSTEM;
 	}
 	for (size_t i = 0; i < f->n; i++) {
-		if (device_init_named(&f->devs[i], cfg, f->names[i],
+		if (device_init(&f->devs[i], cfg, f->names[i],
 		    i > 0 ? &f->devs[0] : NULL, &f->stats, err,
 		    sizeof(err)) != 0) {
 			log_error("%s", err);
-			return EXIT_USAGE;
+			return FLEET_ERR_USAGE;
 		}
 	}
-	return 0;
+	return fleet_agent_init(f);
 }
 
 static void
 fleet_free(struct fleet *f)
 {
+	agent_free(f->agent);
 	if (f->devs != NULL)
 		for (size_t i = 0; i < f->n; i++)
 			device_free(&f->devs[i]);
@@ -523,15 +574,15 @@ fleet_free(struct fleet *f)
 		close(f->epfd);
 }
 
-int
+enum fleet_status
 fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
     long long deadline)
 {
 	struct fleet f;
-	int rc;
+	enum fleet_status rc;
 
 	events_fleet(log_verbosity() >= 1);
-	if ((rc = fleet_init(&f, cfg)) == 0) {
+	if ((rc = fleet_init(&f, cfg)) == FLEET_OK) {
 		log_debug("fleet of %zu devices, %g connects/s", f.n,
 		    cfg->connect_rate);
 		f.t0 = f.last_summary = f.next_tick = conn_now_ms();

@@ -5,8 +5,8 @@
  *
  * Offers:
  *   fleet_run   run the fleet until *stop is set or the deadline (ms on
- *               conn_now_ms's clock, 0 for none) passes; returns the exit
- *               status (2 for a bad thing list or a descriptor limit too low)
+ *               conn_now_ms's clock, 0 for none) passes; returns a
+ *               fleet_status (main.c turns it into the exit code)
  */
 #ifndef SHADOWDEV_FLEET_H
 #define SHADOWDEV_FLEET_H
@@ -15,7 +15,13 @@
 
 struct shadow_config;
 
-int fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
+enum fleet_status {
+	FLEET_OK = 0,
+	FLEET_ERR_USAGE,    /* bad thing list, descriptor limit too low */
+	FLEET_ERR_SYSTEM    /* poll set, memory */
+};
+
+enum fleet_status fleet_run(const struct shadow_config *cfg, volatile sig_atomic_t *stop,
     long long deadline);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent.h"
 #include "config.h"
 #include "conn.h"
 #include "device.h"
@@ -46,6 +47,15 @@ usage(FILE *out)
 "                              remove them from desired instead\n"
 "      --duration SEC          stop after SEC (default: run until signalled)\n"
 "      --json                  log events as JSON Lines\n"
+"\n"
+"Driving hardware (see shadowdev(1), \"Driving real hardware\"):\n"
+"      --exec CMD              apply each delta by running CMD (sh -c); the\n"
+"                              keys to change come as JSON on its stdin\n"
+"      --exec-timeout SEC      stop a command after SEC (default 30)\n"
+"      --telemetry-exec CMD    telemetry: publish each member of the JSON\n"
+"                              object CMD prints on PREFIX/<member>\n"
+"      --state-dir DIR         keep the device's state in DIR/<thing>.json\n"
+"      --exec-jobs N           fleet: commands running at once (default 4)\n"
 "\n"
 "Fleet options (many devices, one process, one connection each):\n"
 "      --count N               N devices, things NAME-1 ... NAME-N (-t NAME)\n"
@@ -187,6 +197,16 @@ check_config(const struct shadow_config *cfg)
 		    "more");
 		return -1;
 	}
+	if ((cfg->exec != NULL && cfg->exec[0] == '\0') ||
+	    (cfg->telemetry_exec != NULL && cfg->telemetry_exec[0] == '\0')) {
+		log_error("--exec and --telemetry-exec take a shell command, "
+		    "not an empty string");
+		return -1;
+	}
+	if (cfg->state_dir != NULL && cfg->state_dir[0] == '\0') {
+		log_error("--state-dir: give a directory");
+		return -1;
+	}
 	if (check_fleet(cfg) != 0)
 		return -1;
 	if (tls_check_files(cfg, err, sizeof(err)) != 0) {
@@ -270,25 +290,41 @@ run_fleet(const struct shadow_config *cfg)
 	events_init(cfg->json);
 	if (cfg->duration > 0)
 		deadline = conn_now_ms() + (long long)(cfg->duration * 1000.0);
-	return fleet_run(cfg, &stop_signal, deadline);
+	switch (fleet_run(cfg, &stop_signal, deadline)) {
+	case FLEET_OK:
+		return 0;
+	case FLEET_ERR_USAGE:
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
 }
 
 static int
 run(const struct shadow_config *cfg)
 {
 	struct device d;
+	struct agent *agent = NULL;
 	char err[1024];
 	long long deadline = 0;
 	int rc = 0;
 
 	if (is_fleet(cfg))
 		return run_fleet(cfg);
-	if (device_init(&d, cfg, err, sizeof(err)) != 0) {
+	if (device_init(&d, cfg, cfg->thing, NULL, NULL, err,
+	    sizeof(err)) != 0) {
 		log_error("%s", err);
 		device_free(&d);
 		return EXIT_USAGE;
 	}
+	if (d.drive != NULL && (agent = agent_new(0, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		device_free(&d);
+		return 1;
+	}
+	d.agent = agent;
 	if (signals_install() != 0) {
+		agent_free(agent);
 		device_free(&d);
 		return 1;
 	}
@@ -308,6 +344,7 @@ run(const struct shadow_config *cfg)
 		log_debug("signal %d: disconnecting", (int)stop_signal);
 	device_stop(&d);
 	event_emit(d.thing, "stopped", NULL, NULL);
+	agent_free(agent);
 	device_free(&d);
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 load ../helpers/common
 load ../helpers/certs
+load ../helpers/hardware
 
 # The README's AWS endpoint and certificate folders, and what stands in for
 # them here: a mutual-TLS listener of the suite's broker and certificates
@@ -81,6 +82,7 @@ localise() {
 	l=${l//"-p $README_PORT"/-p $BROKER_PORT}
 	l=${l//"-e $AWS_ENDPOINT"/-e localhost -p $TLS_PORT}
 	l=${l//"~/certs/"/$TD/home/certs/}
+	l=${l//"~/.local/state/"/$TD/home/state/}
 	l=${l//"mosquitto_pub "/mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT }
 	l=${l%" &"}
 	echo "$l"
@@ -158,17 +160,28 @@ readme_block() {
 	assert_failure 1
 }
 
-@test "the fleet of the README obeys like a single device" {
-	local l seen=0
+# run_readme_matching GLOB...: run every README line that matches one of
+# the globs, in order; README_SEEN is how many there were.
+run_readme_matching() {
+	local l g
+	README_SEEN=0
 	while IFS= read -r l; do
-		case "$l" in
-		"shadowdev -t pump "*|"shadowctl -t pump-"*)
-			seen=$((seen + 1))
-			run run_readme_line "$l"
-			assert_success ;;
-		esac
+		for g in "$@"; do
+			# shellcheck disable=SC2053
+			[[ $l == $g ]] || continue
+			README_SEEN=$((README_SEEN + 1))
+			run_readme_line "$l" || {
+				echo "README line failed: $l" >&2
+				return 1
+			}
+			break
+		done
 	done < <(readme_commands)
-	[ "$seen" -eq 2 ]
+}
+
+@test "the fleet of the README obeys like a single device" {
+	run_readme_matching "shadowdev -t pump *" "shadowctl -t pump-*"
+	[ "$README_SEEN" -eq 2 ]
 	run "$BIN/shadowctl" -t pump-42 get state.reported.MOTOR -r
 	assert_output "ON"
 }
@@ -271,4 +284,18 @@ readme_python() {
 	run /usr/bin/python3 -c "$(readme_python | sed "s|127.0.0.1:8080|127.0.0.1:$port|")"
 	assert_success
 	assert_equal "$(jq -c .state.desired <<<"$output")" '{"on":false}'
+}
+
+@test "the hardware example of the README switches the relay and publishes the sensor" {
+	hw_setup
+	export MOTOR_FILE=$TD/readme.motor SENSOR=$TD/readme.sensor
+	echo 21500 >"$SENSOR"
+	: >"$TD/readme-device.log"
+	cd "$TOP"
+	run_readme_matching "*-t pump1 *"
+	[ "$README_SEEN" -eq 2 ]
+	assert_equal "$(cat "$MOTOR_FILE")" "gpiochip0 17=1"
+	run jq -c . "$TD/home/state/shadowdev/pump1.json"
+	assert_output '{"MOTOR":"ON"}'
+	wait_for_line "$TD/readme-device.log" 'telemetry data/temperature \{"temp":21.5,"unit":"C"\}' 10
 }

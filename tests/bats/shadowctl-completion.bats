@@ -149,6 +149,11 @@ certdir"
 	run complete_prog shadowdev --state ''
 	assert_output "MOTOR=OFF
 MOTOR=ON"
+	run complete_prog shadowdev --exec-
+	assert_output "--exec-jobs
+--exec-timeout"
+	run complete_prog shadowdev --state-dir ce
+	assert_output "certdir"
 }
 
 @test "shadowd completes its options and a directory for --data-dir" {

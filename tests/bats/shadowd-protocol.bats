@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shadowd answers the Device Shadow protocol exactly (SHADOW-PROTOCOL.md
+# shadowd answers the Device Shadow protocol exactly (docs/PROTOCOL.md
 # §1-§8 and the worked examples of §10), for classic and named shadows.
 
 load ../helpers/shadowd

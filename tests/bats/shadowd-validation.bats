@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Every rejection of SHADOW-PROTOCOL.md §3 with its exact code and message
+# Every rejection of docs/PROTOCOL.md §3 with its exact code and message
 # (example I), and hostile input on the request topics.
 
 load ../helpers/shadowd

@@ -151,7 +151,9 @@ teardown() {
 	# a later order, obeyed after the redelivery was handled: the log is
 	# complete up to here
 	desired_set $T '{"MOTOR":"OFF"}'
-	wait_for_line "$TD/dev.log" '"event":"reported".*"MOTOR":"OFF"' 20
+	# (the first report was of MOTOR OFF too: wait for one more report)
+	poll_until 20 lines_at_least "$TD/dev.log" '"event":"reported"' $((reports + 1))
+	wait_for_line "$TD/dev.log" '"event":"applied".*"MOTOR":"OFF"'
 	run count_lines "$TD/dev.log" '"event":"applied".*"MOTOR":"ON"'
 	assert_output 1
 	run count_lines "$TD/dev.log" '"event":"reported"'

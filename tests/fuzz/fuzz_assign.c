@@ -21,7 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Where the key of arg ends (CLI.md: '\' escapes . = : \). */
+/* Where the key of arg ends (shadowctl(1): '\' escapes . = : \). */
 static size_t
 key_end(const char *arg, int *json)
 {

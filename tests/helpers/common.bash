@@ -90,6 +90,12 @@ count_lines() {
 	grep -cE "$2" "$1" 2>/dev/null || true
 }
 
+# lines_at_least FILE REGEX N: FILE has N or more lines matching REGEX (for
+# poll_until: a later line of a kind already seen).
+lines_at_least() {
+	[ "$(count_lines "$1" "$2")" -ge "$3" ]
+}
+
 # shadowd_start [ARGS...] and shadowd_stop [PID] are the library's: shadowd
 # on the broker, data in $TD/shadowd-data, log $TD/shadowd.log, SHADOWD_PID.
 

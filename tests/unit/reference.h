@@ -1,5 +1,5 @@
 /*
- * reference.h - SHADOW-PROTOCOL §4 written out the plain way, for the tests
+ * reference.h - docs/PROTOCOL.md §4 written out the plain way, for the tests
  * that check common/doc.c against an independent reference (the unit tests
  * and the fuzzer). Deliberately shares no code with doc.c.
  *

@@ -42,6 +42,9 @@
 #include "../fuzz/fuzz_awscred.c"
 #undef LLVMFuzzerTestOneInput
 #undef LLVMFuzzerInitialize
+#define LLVMFuzzerTestOneInput fuzz_statefile_one
+#include "../fuzz/fuzz_statefile.c"
+#undef LLVMFuzzerTestOneInput
 
 struct harness {
 	const char *name;
@@ -57,6 +60,7 @@ static const struct harness harnesses[] = {
 	{ "fuzz_config", fuzz_config_init, fuzz_config_one },
 	{ "fuzz_sigv4", NULL, fuzz_sigv4_one },
 	{ "fuzz_awscred", fuzz_awscred_init, fuzz_awscred_one },
+	{ "fuzz_statefile", NULL, fuzz_statefile_one },
 };
 
 static int

@@ -2,7 +2,7 @@
  * test_merge_reference - differential check of the update path: thousands
  * of random update sequences, each sent as text through doc_parse_update
  * and doc_apply_update, against a straightforward reference written here
- * from SHADOW-PROTOCOL.md §4 and §6 (null deletes, objects recurse, the
+ * from docs/PROTOCOL.md §4 and §6 (null deletes, objects recurse, the
  * rest replaces, empty objects pruned, empty sections removed; delta by
  * deep equality, numbers by value). Also the 413 limit: an update is
  * refused exactly when the reference result is too large.
