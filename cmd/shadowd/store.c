@@ -585,9 +585,8 @@ store_write(struct store *st, const char *thing, const char *shadow,
 	if (rc == SQLITE_OK)
 		rc = doc ? sqlite3_bind_null(s, 6) :
 		    sqlite3_bind_int64(s, 6, deleted_at);
-	if (rc != SQLITE_OK) {
+	if (rc != SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	}
 	return store_step_done(st, STMT_SAVE, err, errlen, "can't write");
 }
 
@@ -633,9 +632,8 @@ store_list_named(struct store *st, const char *thing, const char *after,
 	*more = false;
 	if (bind_names(st, s, thing, after, err, errlen) == -1)
 		return -1;
-	if (sqlite3_bind_int(s, 3, limit + 1) != SQLITE_OK) {
+	if (sqlite3_bind_int(s, 3, limit + 1) != SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	}
 	errno = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == limit) {
@@ -670,9 +668,8 @@ bind_dedupe_key(struct store *st, sqlite3_stmt *s,
 	    sqlite3_bind_text(s, 4, k->token, -1, SQLITE_STATIC) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_blob(s, 5, k->hash, (int)sizeof(k->hash),
-	    SQLITE_STATIC) != SQLITE_OK) {
+	    SQLITE_STATIC) != SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	}
 	return 0;
 }
 
@@ -687,9 +684,8 @@ store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
 	memset(out, 0, sizeof(*out));
 	if (bind_dedupe_key(st, s, k, err, errlen) == -1)
 		return -1;
-	if (sqlite3_bind_int64(s, 6, since) != SQLITE_OK) {
+	if (sqlite3_bind_int64(s, 6, since) != SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	}
 	errno = 0;
 	rc = sqlite3_step(s);
 	sys = os_error(st, rc, errno);
@@ -723,21 +719,27 @@ store_dedupe_put(struct store *st, const struct store_dedupe_key *k,
 	    sqlite3_bind_int(s, 7, o->code) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 8, o->msg) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 9, o->answer, -1, SQLITE_STATIC) !=
-	    SQLITE_OK) {
+	    SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	}
 	return store_step_done(st, STMT_DEDUPE_PUT, err, errlen,
 	    "can't keep the outcome of a request");
+}
+
+/* A statement whose one parameter is an integer, run once. */
+static int
+store_step_int(struct store *st, enum stmt which, int64_t v, char *err,
+    size_t errlen, const char *what)
+{
+	if (sqlite3_bind_int64(st->stmt[which], 1, v) != SQLITE_OK)
+		return bind_failed(st, st->stmt[which], err, errlen);
+	return store_step_done(st, which, err, errlen, what);
 }
 
 int
 store_dedupe_prune(struct store *st, int64_t before, char *err,
     size_t errlen)
 {
-	if (sqlite3_bind_int64(st->stmt[STMT_DEDUPE_PRUNE], 1, before) !=
-	    SQLITE_OK)
-		return store_error(st, err, errlen, "can't bind values");
-	return store_step_done(st, STMT_DEDUPE_PRUNE, err, errlen,
+	return store_step_int(st, STMT_DEDUPE_PRUNE, before, err, errlen,
 	    "can't forget old outcomes");
 }
 
@@ -749,9 +751,8 @@ store_outbox_add(struct store *st, const char *topic, const char *body,
 
 	if (sqlite3_bind_int64(s, 1, st->outbox_next) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, topic, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, body, -1, SQLITE_STATIC) != SQLITE_OK) {
+	    sqlite3_bind_text(s, 3, body, -1, SQLITE_STATIC) != SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	}
 	if (store_step_done(st, STMT_OUTBOX_ADD, err, errlen,
 	    "can't keep an answer") == -1)
 		return -1;
@@ -762,10 +763,7 @@ store_outbox_add(struct store *st, const char *topic, const char *body,
 int
 store_outbox_done(struct store *st, int64_t id, char *err, size_t errlen)
 {
-	if (sqlite3_bind_int64(st->stmt[STMT_OUTBOX_DONE], 1, id) !=
-	    SQLITE_OK)
-		return store_error(st, err, errlen, "can't bind values");
-	return store_step_done(st, STMT_OUTBOX_DONE, err, errlen,
+	return store_step_int(st, STMT_OUTBOX_DONE, id, err, errlen,
 	    "can't forget a delivered answer");
 }
 
