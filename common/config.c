@@ -66,8 +66,8 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "all", 0, K_BOOL, F(all), NONE, CTL, NULL, OPT_NOFILE, 0, 0, NULL },
 	{ "alpn", 0, K_STRING, F(alpn), NONE, ALL, NULL, 0, 0, 0, NULL },
-	{ "aws-profile", 0, K_STRING, F(aws_profile), NONE, CTL, NULL, 0, 0, 0,
-	    NULL },
+	{ "aws-profile", 0, K_STRING, F(aws_profile), NONE, CTL, "AWS_PROFILE",
+	    0, 0, 0, NULL },
 	{ "ca", 0, K_STRING, F(ca), NONE, ALL, "SHADOW_CA", 0, 0, 0, NULL },
 	{ "cert", 0, K_STRING, F(cert), NONE, ALL, "SHADOW_CERT", 0, 0, 0, NULL },
 	{ "certs", 0, K_STRING, F(certs), NONE, ALL, "SHADOW_CERTS", 0, 0, 0,
@@ -139,7 +139,8 @@ static const struct option_def options[] = {
 	{ "rate-limit", 0, K_LONG, F(rate_limit), NONE, SD, NULL, 0, 0,
 	    (double)LONG_MAX, "a number >= 0" },
 	{ "raw", 'r', K_BOOL, F(raw), NONE, CTL, NULL, 0, 0, 0, NULL },
-	{ "region", 0, K_STRING, F(region), NONE, CTL, NULL, 0, 0, 0, NULL },
+	{ "region", 0, K_STRING, F(region), NONE, CTL, "AWS_REGION", 0, 0, 0,
+	    NULL },
 	{ "reported", 0, K_BOOL, F(reported), NONE, CTL, NULL, 0, 0, 0, NULL },
 	{ "shadow", 'n', K_NAME_SHADOW, F(shadow), NONE, CD, "SHADOW_NAME", 0,
 	    0, 0, NULL },
@@ -1022,6 +1023,14 @@ data_dir_default(struct shadow_config *cfg)
 	return 0;
 }
 
+static bool
+endpoint_is_url(const struct shadow_config *cfg)
+{
+	return cfg->prog == PROG_SHADOWCTL &&
+	    (strncmp(cfg->endpoint, "http://", 7) == 0 ||
+	    strncmp(cfg->endpoint, "https://", 8) == 0);
+}
+
 static enum config_status
 derive(struct shadow_config *cfg)
 {
@@ -1034,7 +1043,8 @@ derive(struct shadow_config *cfg)
 	if (cfg->tls == -1)
 		cfg->tls = cfg->ca != NULL || cfg->cert != NULL ||
 		    cfg->key != NULL;
-	if (cfg->port == 0)
+	/* A URL endpoint (shadowctl's HTTP transport) carries its port. */
+	if (cfg->port == 0 && !endpoint_is_url(cfg))
 		cfg->port = cfg->tls ? 8883 : 1883;
 	if (cfg->alpn == NULL && cfg->tls) {
 		alpn = tls_alpn_default(cfg->port, cfg->cert != NULL,

@@ -39,7 +39,8 @@ struct shadow_config {
 
 	/* connection, all programs */
 	char *endpoint;        /* default "localhost" */
-	int port;              /* resolved: explicit, else 8883 with TLS, else 1883 */
+	int port;              /* resolved: explicit, else 8883 with TLS, else 1883;
+	                          shadowctl with a URL endpoint: explicit, else 0 */
 	char *ca, *cert, *key; /* resolved: explicit, else from certs dir */
 	char *certs;
 	int tls;               /* resolved: 0 off, 1 on (auto = on when ca/cert/key) */
@@ -74,8 +75,8 @@ struct shadow_config {
 	long page_size;        /* list --page-size N (0 = the service's default) */
 
 	/* shadowctl over HTTPS (the IoT Data Plane API) */
-	char *aws_profile;     /* --aws-profile, else AWS_PROFILE, else "default" */
-	char *region;          /* --region, else AWS_REGION, ..., else from the host */
+	char *aws_profile;     /* --aws-profile, AWS_PROFILE, aws-profile =; NULL: "default" */
+	char *region;          /* --region, AWS_REGION, region =; NULL: look further */
 
 	/* shadowdev */
 	char **state;          /* --state KEY=VALUE, repeatable; default MOTOR=OFF */

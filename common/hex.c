@@ -54,3 +54,35 @@ percent_decode(const char *s, size_t n, char *out, size_t size,
 	*outlen = o;
 	return 0;
 }
+
+static int
+unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+int
+percent_encode(const char *s, char *out, size_t size)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	size_t o = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (o + (unreserved(*p) ? 1 : 3) >= size)
+			return -1;
+		if (unreserved(*p)) {
+			out[o++] = (char)*p;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = digits[*p >> 4];
+		out[o++] = digits[*p & 15];
+	}
+	if (size == 0)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}

@@ -6,6 +6,8 @@
  *   hex_value       the value of one hex digit, or -1
  *   percent_decode  %XX decoding that refuses a '%' not followed by two hex
  *                   digits (the decoded bytes may hold a NUL)
+ *   percent_encode  %XX (uppercase) for every byte but the unreserved
+ *                   characters of RFC 3986, A-Z a-z 0-9 - . _ ~
  */
 #ifndef SHADOW_HEX_H
 #define SHADOW_HEX_H
@@ -18,5 +20,8 @@ int hex_value(char c);
  * the decoded length. -1 on a bad escape or when out is too small. */
 int percent_decode(const char *s, size_t n, char *out, size_t size,
     size_t *outlen);
+/* Encodes the string s into out (size bytes, NUL-terminated); -1 when out
+ * is too small (3 * strlen(s) + 1 always fits). */
+int percent_encode(const char *s, char *out, size_t size);
 
 #endif

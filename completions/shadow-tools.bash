@@ -11,6 +11,19 @@ _shadow_tools_profiles()
 	[ -r "$f" ] && sed -n 's/^[[:space:]]*\[\([^]]*\)\].*/\1/p' "$f"
 }
 
+# The AWS profiles: sections of ~/.aws/credentials, and "[profile X]" (or
+# "[default]") sections of ~/.aws/config, as the AWS CLI reads them.
+_shadow_tools_aws_profiles()
+{
+	local creds=${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}
+	local conf=${AWS_CONFIG_FILE:-$HOME/.aws/config}
+	{
+		[ -r "$creds" ] && sed -n 's/^[[:space:]]*\[[[:space:]]*\([^] ]*\)[[:space:]]*\].*/\1/p' "$creds"
+		[ -r "$conf" ] && sed -n -e 's/^[[:space:]]*\[[[:space:]]*profile[[:space:]]\{1,\}\([^] ]*\)[[:space:]]*\].*/\1/p' \
+		    -e 's/^[[:space:]]*\[[[:space:]]*\(default\)[[:space:]]*\].*/\1/p' "$conf"
+	} | sort -u
+}
+
 _shadow_tools_common_opts='-e --endpoint -p --port --ca --cert --key --certs
     --tls --no-tls --alpn --insecure -u --username -P --password
     --password-file -i --client-id -k --keepalive --mqtt --profile --config
@@ -47,9 +60,9 @@ _shadow_tools_value()
 _shadowctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands='get set unset update delete watch'
+	local commands='get set unset update delete watch list'
 	local opts="-t --thing -n --shadow --timeout -c --compact -r --raw
-	    $_shadow_tools_common_opts"
+	    --aws-profile --region $_shadow_tools_common_opts"
 	local cmd='' w i
 
 	COMPREPLY=()
@@ -59,14 +72,20 @@ _shadowctl()
 		*" $w "*) cmd=$w; break ;;
 		esac
 	done
+	if [[ $prev == --aws-profile ]]; then
+		COMPREPLY=($(compgen -W "$(_shadow_tools_aws_profiles)" -- "$cur"))
+		return
+	fi
 	_shadow_tools_value "$prev" "$cur" "-f --file" "" \
-	    "-t --thing -n --shadow --timeout --count --expect-version" && return
+	    "-t --thing -n --shadow --timeout --count --expect-version
+	    --region --page-size" && return
 
 	case $cmd in
 	set) opts+=' --reported --wait --expect-version' ;;
 	unset) opts+=' --reported --all --expect-version' ;;
 	update) opts+=' --wait --expect-version -f --file' ;;
 	watch) opts+=' --count' ;;
+	list) opts+=' --page-size' ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

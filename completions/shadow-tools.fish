@@ -13,6 +13,18 @@ function __shadow_tools_profiles
 	test -r $f; and sed -n 's/^[[:space:]]*\[\([^]]*\)\].*/\1/p' $f
 end
 
+# Sections of ~/.aws/credentials, "[profile X]" and "[default]" of ~/.aws/config.
+function __shadow_tools_aws_profiles
+	set -l creds $AWS_SHARED_CREDENTIALS_FILE
+	test -n "$creds"; or set creds ~/.aws/credentials
+	set -l conf $AWS_CONFIG_FILE
+	test -n "$conf"; or set conf ~/.aws/config
+	begin
+		test -r $creds; and sed -n 's/^[[:space:]]*\[[[:space:]]*\([^] ]*\)[[:space:]]*\].*/\1/p' $creds
+		test -r $conf; and sed -n -e 's/^[[:space:]]*\[[[:space:]]*profile[[:space:]]\{1,\}\([^] ]*\)[[:space:]]*\].*/\1/p' -e 's/^[[:space:]]*\[[[:space:]]*\(default\)[[:space:]]*\].*/\1/p' $conf
+	end | sort -u
+end
+
 for prog in shadowctl shadowdev shadowd
 	complete -c $prog -f
 	complete -c $prog -s e -l endpoint -x -a '(__fish_print_hostnames)' -d 'Broker host'
@@ -44,7 +56,7 @@ for prog in shadowctl shadowdev
 	complete -c $prog -s n -l shadow -x -d 'Named shadow'
 end
 
-set -l __shadowctl_cmds get set unset update delete watch
+set -l __shadowctl_cmds get set unset update delete watch list
 
 complete -c shadowctl -n "not __fish_seen_subcommand_from $__shadowctl_cmds" -a get -d 'Print the shadow, or one value with PATH'
 complete -c shadowctl -n "not __fish_seen_subcommand_from $__shadowctl_cmds" -a set -d 'Update desired (or reported) with KEY=VALUE / KEY:=JSON'
@@ -59,6 +71,10 @@ complete -c shadowctl -n "__fish_seen_subcommand_from unset" -l all -d 'Clear th
 complete -c shadowctl -n "__fish_seen_subcommand_from set unset update" -l expect-version -x -d 'Reject unless at this version'
 complete -c shadowctl -n "__fish_seen_subcommand_from update" -s f -l file -r -F -d 'Update document file'
 complete -c shadowctl -n "__fish_seen_subcommand_from watch" -l count -x -d 'Stop after N messages'
+complete -c shadowctl -n "not __fish_seen_subcommand_from $__shadowctl_cmds" -a list -d 'Print the named shadows (HTTP endpoint)'
+complete -c shadowctl -n "__fish_seen_subcommand_from list" -l page-size -x -d 'Names per request (1-100)'
+complete -c shadowctl -l aws-profile -x -a '(__shadow_tools_aws_profiles)' -d 'AWS credentials profile'
+complete -c shadowctl -l region -x -d 'AWS region for signing'
 complete -c shadowctl -s c -l compact -d 'One-line JSON'
 complete -c shadowctl -s r -l raw -d 'Print strings without quotes'
 complete -c shadowctl -l timeout -x -d 'Seconds to wait for answers, or to watch'

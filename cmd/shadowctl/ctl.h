@@ -1,7 +1,19 @@
 /*
- * ctl.h - shadowctl's parts: the commands (main.c), one request and its
- * answer over MQTT (session.c), the --wait convergence check (wait.c) and
- * watch (watch.c).
+ * ctl.h - shadowctl's parts:
+ *   main.c       the commands, one short function each
+ *   transport.h  the request interface; mqtt.c and http.c behind it
+ *   wait.c       --wait: what must hold, and asking the transport for
+ *                snapshots until it does
+ *   watch.c      watch (MQTT only)
+ *
+ * Offers (main.c):
+ *   ctl_status_of the exit status for a connection's status
+ * Offers (wait.c):
+ *   wait_init / wait_free   the state of one --wait
+ *   wait_note     a snapshot (state and version) seen by a transport
+ *   wait_until    poll the transport until reported holds what was set
+ * Offers (watch.c):
+ *   watch_run     print this shadow's traffic as JSON Lines
  */
 #ifndef SHADOWCTL_CTL_H
 #define SHADOWCTL_CTL_H
@@ -15,7 +27,7 @@
 #include "doc.h"
 #include "topic.h"
 
-/* The values are the exit codes of CLI.md. */
+/* The values are the exit codes of shadowctl(1). */
 enum ctl_status {
 	CTL_OK = 0,
 	CTL_REJECTED = 1,
@@ -26,52 +38,25 @@ enum ctl_status {
 
 #define CTL_ERRLEN 1024
 
-struct conn;
+struct transport;
 
 /* What --wait has seen of reported state, newest version first. */
 struct wait_state {
 	json_object *expect;        /* borrowed: the desired patch just sent */
 	json_object *reported;      /* owned: reported of the newest snapshot */
 	int64_t snap_version;       /* -1: no snapshot yet */
-	char get_token[DOC_MAX_TOKEN + 1];
-};
-
-struct session {
-	const struct shadow_config *cfg;
-	struct conn *conn;
-	long long deadline;         /* conn_now_ms() when --timeout runs out */
-	enum shadow_msg op;         /* SHADOW_MSG_GET, _UPDATE or _DELETE */
-	char token[DOC_MAX_TOKEN + 1];
-	json_object *answer;        /* owned: accepted or rejected document */
-	bool answered;
-	bool rejected;
-	int req_mid;                /* the request's QoS 1 publish (MQTT 5) */
-	int refused;                /* broker's PUBACK reason, 0 if none */
-	struct wait_state *wait;    /* NULL unless --wait */
 };
 
 /* main.c */
 enum ctl_status ctl_status_of(enum conn_status st);
 
-/* session.c */
-void session_init(struct session *s, const struct shadow_config *cfg,
-    enum shadow_msg op);
-json_object *session_token_doc(const char *token);
-enum ctl_status session_open(struct session *s, bool with_wait);
-enum ctl_status session_request(struct session *s, const char *payload,
-    size_t len);
-enum ctl_status session_wait(struct session *s, struct wait_state *w);
-void session_close(struct session *s);
-int session_topic(const struct shadow_config *cfg, enum shadow_msg msg,
-    char buf[SHADOW_TOPIC_MAX]);
-bool ctl_interrupted(void);
-void ctl_signals(void);
-
 /* wait.c */
+enum ctl_status wait_init(struct wait_state *w, json_object *update_state);
+void wait_free(struct wait_state *w);
 void wait_note(struct wait_state *w, json_object *snapshot_state,
     json_object *version);
-bool wait_holds(json_object *expect, json_object *reported);
-void wait_describe(const struct wait_state *w, char *buf, size_t len);
+enum ctl_status wait_until(struct transport *t, struct wait_state *w,
+    json_object *accepted);
 
 /* watch.c */
 enum ctl_status watch_run(const struct shadow_config *cfg);

@@ -2,6 +2,7 @@
  * shadowctl - get, set, unset, update, delete and watch one Device Shadow.
  */
 #include "ctl.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "ids.h"
 #include "json.h"
 #include "log.h"
 #include "tls.h"
@@ -21,7 +23,8 @@ enum {
 	TAKES_ALL = 1 << 2,
 	TAKES_VERSION = 1 << 3,
 	TAKES_FILE = 1 << 4,
-	TAKES_COUNT = 1 << 5
+	TAKES_COUNT = 1 << 5,
+	TAKES_PAGE_SIZE = 1 << 6
 };
 
 struct command {
@@ -38,6 +41,7 @@ static enum ctl_status cmd_unset(const struct shadow_config *);
 static enum ctl_status cmd_update(const struct shadow_config *);
 static enum ctl_status cmd_delete(const struct shadow_config *);
 static enum ctl_status cmd_watch(const struct shadow_config *);
+static enum ctl_status cmd_list(const struct shadow_config *);
 
 #define MANY ((size_t)-1)
 
@@ -50,6 +54,7 @@ static const struct command commands[] = {
 	{ "update", cmd_update, TAKES_WAIT | TAKES_VERSION | TAKES_FILE, 0, 1 },
 	{ "delete", cmd_delete, 0, 0, 0 },
 	{ "watch", cmd_watch, TAKES_COUNT, 0, 0 },
+	{ "list", cmd_list, TAKES_PAGE_SIZE, 0, 0 },
 };
 
 static void
@@ -65,12 +70,19 @@ usage(FILE *f)
 	    "[JSON | -f FILE | -]\n"
 	    "       shadowctl [options] delete\n"
 	    "       shadowctl [options] watch [--count N] [--timeout SEC]\n"
+	    "       shadowctl [options] list [--page-size N]\n"
 	    "\n"
 	    "  -t, --thing NAME       thing name (required; SHADOW_THING)\n"
 	    "  -n, --shadow NAME      named shadow (SHADOW_NAME)\n"
-	    "  -e, --endpoint HOST    broker or AWS IoT endpoint "
-	    "(default localhost)\n"
-	    "  -p, --port N           8883 with TLS, else 1883\n"
+	    "  -e, --endpoint HOST    MQTT broker or AWS IoT endpoint "
+	    "(default localhost);\n"
+	    "                         https://HOST[:PORT] or http://HOST:PORT: "
+	    "the HTTP Data Plane API\n"
+	    "  -p, --port N           MQTT port: 8883 with TLS, else 1883\n"
+	    "  --aws-profile NAME     AWS credentials profile (HTTP; "
+	    "AWS_PROFILE)\n"
+	    "  --region R             AWS region for signing (HTTP; "
+	    "AWS_REGION)\n"
 	    "  --ca FILE, --cert FILE, --key FILE, --certs DIR\n"
 	    "  --tls, --no-tls, --alpn PROTO, --insecure\n"
 	    "  -u, --username U, -P, --password P, --password-file FILE\n"
@@ -115,7 +127,9 @@ options_check(const struct shadow_config *cfg, const struct command *cmd)
 	    option_check(cmd, TAKES_VERSION, cfg->has_expect_version,
 	    "--expect-version") ||
 	    option_check(cmd, TAKES_FILE, cfg->file != NULL, "-f/--file") ||
-	    option_check(cmd, TAKES_COUNT, cfg->count > 0, "--count"))
+	    option_check(cmd, TAKES_COUNT, cfg->count > 0, "--count") ||
+	    option_check(cmd, TAKES_PAGE_SIZE, cfg->page_size > 0,
+	    "--page-size"))
 		return -1;
 	if (cfg->wait && cfg->reported) {
 		log_error("--wait waits for the device to report desired "
@@ -143,6 +157,33 @@ args_check(const struct shadow_config *cfg, const struct command *cmd)
 	return 0;
 }
 
+/* What only one transport can do, and the port that a URL carries. */
+static int
+transport_check(const struct shadow_config *cfg, const struct command *cmd)
+{
+	bool url = transport_is_url(cfg->endpoint);
+
+	if (url && cfg->port != 0) {
+		log_error("-p/--port (or SHADOW_PORT, or port = in the config "
+		    "file) does not apply to the URL endpoint %s: put the port "
+		    "in the URL (https://HOST:PORT)", cfg->endpoint);
+		return -1;
+	}
+	if (url && cmd->run == cmd_watch) {
+		log_error("watch needs MQTT (the HTTP Data Plane API has no "
+		    "subscriptions): give the MQTT endpoint as a host name, "
+		    "not the URL %s", cfg->endpoint);
+		return -1;
+	}
+	if (!url && cmd->run == cmd_list) {
+		log_error("list needs the HTTP Data Plane API (AWS IoT offers "
+		    "no list of named shadows over MQTT): give the endpoint "
+		    "as a URL, e.g. -e https://%s", cfg->endpoint);
+		return -1;
+	}
+	return 0;
+}
+
 static enum ctl_status
 config_check(const struct shadow_config *cfg, const struct command **cmdp)
 {
@@ -150,15 +191,16 @@ config_check(const struct shadow_config *cfg, const struct command **cmdp)
 
 	if (cfg->nargs == 0) {
 		log_error("no command; one of get, set, unset, update, delete, "
-		    "watch (see shadowctl --help)");
+		    "watch, list (see shadowctl --help)");
 		return CTL_USAGE;
 	}
 	if ((*cmdp = command_find(cfg->args[0])) == NULL) {
 		log_error("unknown command '%s'; one of get, set, unset, "
-		    "update, delete, watch", cfg->args[0]);
+		    "update, delete, watch, list", cfg->args[0]);
 		return CTL_USAGE;
 	}
-	if (options_check(cfg, *cmdp) == -1 || args_check(cfg, *cmdp) == -1)
+	if (options_check(cfg, *cmdp) == -1 || args_check(cfg, *cmdp) == -1 ||
+	    transport_check(cfg, *cmdp) == -1)
 		return CTL_USAGE;
 	if (cfg->thing == NULL) {
 		log_error("no thing name: give -t NAME, set SHADOW_THING, or "
@@ -207,55 +249,41 @@ print_answer(const struct shadow_config *cfg, json_object *doc,
 }
 
 static enum ctl_status
-token_request(struct session *s)
-{
-	json_object *req;
-	enum ctl_status st;
-	const char *text;
-
-	if ((req = session_token_doc(s->token)) == NULL)
-		return CTL_USAGE;
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	st = session_request(s, text, strlen(text));
-	json_object_put(req);
-	return st;
-}
-
-static enum ctl_status
 cmd_get(const struct shadow_config *cfg)
 {
-	struct session s;
+	struct transport t;
 	enum ctl_status st;
-	json_object *v;
+	json_object *doc = NULL, *v;
 	char err[CTL_ERRLEN];
 
-	session_init(&s, cfg, SHADOW_MSG_GET);
-	if ((st = session_open(&s, false)) == CTL_OK &&
-	    (st = token_request(&s)) == CTL_OK) {
-		json_object_object_del(s.answer, "clientToken");
-		v = s.answer;
-		if (cfg->nargs > 1 && assign_lookup(s.answer, cfg->args[1], &v,
+	if ((st = transport_open(&t, cfg, SHADOW_MSG_GET, false)) == CTL_OK &&
+	    (st = t.ops->get(&t, &doc)) == CTL_OK) {
+		json_object_object_del(doc, "clientToken");
+		v = doc;
+		if (cfg->nargs > 1 && assign_lookup(doc, cfg->args[1], &v,
 		    err, sizeof(err)) == -1) {
 			log_error("%s", err);
 			st = CTL_REJECTED;
 		} else
 			st = print_value(cfg, v);
 	}
-	session_close(&s);
+	json_object_put(doc);
+	transport_close(&t);
 	return st;
 }
 
 static enum ctl_status
 cmd_delete(const struct shadow_config *cfg)
 {
-	struct session s;
+	struct transport t;
 	enum ctl_status st;
+	json_object *answer = NULL;
 
-	session_init(&s, cfg, SHADOW_MSG_DELETE);
-	if ((st = session_open(&s, false)) == CTL_OK &&
-	    (st = token_request(&s)) == CTL_OK)
-		st = print_answer(cfg, s.answer, true);
-	session_close(&s);
+	if ((st = transport_open(&t, cfg, SHADOW_MSG_DELETE, false)) ==
+	    CTL_OK && (st = t.ops->delete(&t, &answer)) == CTL_OK)
+		st = print_answer(cfg, answer, true);
+	json_object_put(answer);
+	transport_close(&t);
 	return st;
 }
 
@@ -263,6 +291,85 @@ static enum ctl_status
 cmd_watch(const struct shadow_config *cfg)
 {
 	return watch_run(cfg);
+}
+
+/* Append the "results" of one page to names; the page's nextToken. */
+static enum ctl_status
+list_page(json_object *page, json_object *names, const char **next)
+{
+	json_object *results, *tok;
+	size_t n;
+
+	*next = NULL;
+	if (!json_object_object_get_ex(page, "results", &results) ||
+	    !json_object_is_type(results, json_type_array)) {
+		log_error("list: the answer has no results array");
+		return CTL_CONNECT;
+	}
+	n = json_object_array_length(results);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(names,
+		    json_object_get(json_object_array_get_idx(results, i)));
+	if (json_object_object_get_ex(page, "nextToken", &tok) &&
+	    json_object_is_type(tok, json_type_string) &&
+	    json_object_get_string_len(tok) > 0)
+		*next = json_object_get_string(tok);
+	return CTL_OK;
+}
+
+static enum ctl_status
+print_names(const struct shadow_config *cfg, json_object *names)
+{
+	size_t n = json_object_array_length(names);
+
+	if (!cfg->raw)
+		return print_value(cfg, names);
+	for (size_t i = 0; i < n; i++)
+		if (print_value(cfg, json_object_array_get_idx(names, i)) !=
+		    CTL_OK)
+			return CTL_USAGE;
+	return CTL_OK;
+}
+
+/* Every page, following nextToken to the end. */
+static enum ctl_status
+cmd_list(const struct shadow_config *cfg)
+{
+	struct transport t;
+	json_object *names, *page = NULL;
+	const char *next;
+	char *token = NULL;
+	enum ctl_status st;
+
+	if ((names = json_object_new_array()) == NULL) {
+		log_error("out of memory");
+		return CTL_USAGE;
+	}
+	st = transport_open(&t, cfg, SHADOW_MSG_COUNT, false);
+	while (st == CTL_OK && (st = t.ops->list(&t, token, &page)) ==
+	    CTL_OK && (st = list_page(page, names, &next)) == CTL_OK &&
+	    next != NULL) {
+		if (token != NULL && strcmp(token, next) == 0) {
+			log_error("list: the service gave the same nextToken "
+			    "twice; stopping");
+			st = CTL_CONNECT;
+			break;
+		}
+		free(token);
+		if ((token = strdup(next)) == NULL) {
+			log_error("out of memory");
+			st = CTL_USAGE;
+		}
+		json_object_put(page);
+		page = NULL;
+	}
+	if (st == CTL_OK)
+		st = print_names(cfg, names);
+	free(token);
+	json_object_put(page);
+	json_object_put(names);
+	transport_close(&t);
+	return st;
 }
 
 /* Checks 1-11 of the service and the 8 KB limit, before connecting. */
@@ -296,18 +403,27 @@ update_validate(const char *text, size_t len, struct doc_request *req)
 	return CTL_OK;
 }
 
-static json_object *
-wait_expect(json_object *state)
+/*
+ * The request's clientToken into token: the user's, or a fresh one of ours
+ * added to the request (true: it is ours, keep it out of the output).
+ * A clientToken that is no string is left for update_validate to refuse.
+ */
+static bool
+request_token(json_object *request, char token[DOC_MAX_TOKEN + 1])
 {
-	json_object *d = NULL;
+	json_object *tok;
 
-	if (state == NULL || !json_object_object_get_ex(state, "desired", &d) ||
-	    !json_object_is_type(d, json_type_object)) {
-		log_error("--wait needs desired state in the update: it waits "
-		    "until reported holds it");
-		return NULL;
+	token[0] = '\0';
+	if (json_object_object_get_ex(request, "clientToken", &tok)) {
+		if (json_object_is_type(tok, json_type_string))
+			snprintf(token, DOC_MAX_TOKEN + 1, "%s",
+			    json_object_get_string(tok));
+		return false;
 	}
-	return d;
+	ids_token(token);
+	json_object_object_add(request, "clientToken",
+	    json_object_new_string(token));
+	return true;
 }
 
 /*
@@ -317,22 +433,16 @@ wait_expect(json_object *state)
 static enum ctl_status
 update_run(const struct shadow_config *cfg, json_object *request)
 {
-	struct session s;
+	struct transport t = { 0 };
 	struct doc_request req;
 	struct wait_state w = { .snap_version = -1 };
-	bool own_token = false;
+	char token[DOC_MAX_TOKEN + 1];
+	bool own_token;
 	enum ctl_status st;
 	const char *text;
-	json_object *tok;
+	json_object *answer = NULL;
 
-	session_init(&s, cfg, SHADOW_MSG_UPDATE);
-	if (!json_object_object_get_ex(request, "clientToken", &tok)) {
-		own_token = true;
-		json_object_object_add(request, "clientToken",
-		    json_object_new_string(s.token));
-	} else if (json_object_is_type(tok, json_type_string))
-		snprintf(s.token, sizeof(s.token), "%s",
-		    json_object_get_string(tok));
+	own_token = request_token(request, token);
 	if (cfg->has_expect_version)
 		json_object_object_add(request, "version",
 		    json_object_new_int64(cfg->expect_version));
@@ -342,16 +452,18 @@ update_run(const struct shadow_config *cfg, json_object *request)
 		json_object_put(request);
 		return st;
 	}
-	if (cfg->wait && (w.expect = wait_expect(req.state)) == NULL)
-		st = CTL_USAGE;
-	if (st == CTL_OK && (st = session_open(&s, cfg->wait)) == CTL_OK &&
-	    (st = session_request(&s, text, strlen(text))) == CTL_OK) {
-		st = print_answer(cfg, s.answer, own_token);
+	if (cfg->wait)
+		st = wait_init(&w, req.state);
+	if (st == CTL_OK && (st = transport_open(&t, cfg, SHADOW_MSG_UPDATE,
+	    cfg->wait)) == CTL_OK && (st = t.ops->update(&t, text,
+	    strlen(text), token, &answer)) == CTL_OK) {
+		st = print_answer(cfg, answer, own_token);
 		if (st == CTL_OK && cfg->wait)
-			st = session_wait(&s, &w);
+			st = wait_until(&t, &w, answer);
 	}
-	session_close(&s);
-	json_object_put(w.reported);
+	transport_close(&t);
+	json_object_put(answer);
+	wait_free(&w);
 	doc_request_free(&req);
 	json_object_put(request);
 	return st;

@@ -31,6 +31,7 @@ complete_words() {
 	run complete_words shadowctl ''
 	assert_output "delete
 get
+list
 set
 unset
 update
@@ -98,6 +99,39 @@ local-dev"
 	assert_output "alt"
 }
 
+@test "--aws-profile completes the profiles of ~/.aws/credentials and ~/.aws/config" {
+	mkdir -p "$TD/home/.aws"
+	printf '[default]\naws_access_key_id = A\n[ci]\n' >"$TD/home/.aws/credentials"
+	printf '[default]\nregion = eu-west-1\n[profile prod]\n[ profile  sso-dev ]\n[sso-session corp]\n' \
+	    >"$TD/home/.aws/config"
+	HOME=$TD/home run complete_words shadowctl --aws-profile ''
+	assert_output "ci
+default
+prod
+sso-dev"
+	HOME=$TD/home run complete_words shadowctl --aws-profile p
+	assert_output "prod"
+}
+
+@test "--aws-profile follows AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE" {
+	printf '[profile from-conf]\n' >"$TD/aws-conf"
+	printf '[from-creds]\n' >"$TD/aws-creds"
+	HOME=$TD/nowhere AWS_CONFIG_FILE=$TD/aws-conf \
+	    AWS_SHARED_CREDENTIALS_FILE=$TD/aws-creds \
+	    run complete_words shadowctl --aws-profile ''
+	assert_output "from-conf
+from-creds"
+}
+
+@test "list offers --page-size; --region takes free text" {
+	run complete_words shadowctl list --pag
+	assert_output "--page-size"
+	run complete_words shadowctl get --pag
+	assert_output ""
+	run complete_words shadowctl --region ''
+	assert_output ""
+}
+
 @test "option values that are free text complete nothing" {
 	run complete_words shadowctl -t ''
 	assert_output ""
@@ -119,7 +153,7 @@ local-dev"
 }
 
 @test "the zsh and fish completions exist and name every command" {
-	for c in get set unset update delete watch; do
+	for c in get set unset update delete watch list; do
 		grep -q "'$c:" "$TOP/completions/_shadowctl"
 		grep -q -- "-a $c " "$TOP/completions/shadow-tools.fish"
 	done

@@ -69,6 +69,16 @@ bench_wait_line() {
 	return 1
 }
 
+# bench_free_port: a loopback port nothing listens on.
+bench_free_port() {
+	local _ port
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 40000))
+		bench_port_open "$port" || { echo "$port"; return 0; }
+	done
+	return 1
+}
+
 bench_broker_start() {
 	local _ port dir=$BENCH_DIR/broker
 	mkdir -p "$dir" || return 1

@@ -1,4 +1,5 @@
-/* Unit tests for common/hex.c: hex digits, and strict percent-decoding. */
+/* Unit tests for common/hex.c: hex digits, strict percent-decoding and
+ * percent-encoding. */
 #include <stdio.h>
 #include <string.h>
 
@@ -47,10 +48,37 @@ test_percent(void)
 	    "the empty string decodes to the empty string");
 }
 
+static void
+test_percent_encode(void)
+{
+	char out[16], dec[16];
+	size_t n = 0;
+
+	CHECK(percent_encode("a:b", out, sizeof(out)) == 0 &&
+	    strcmp(out, "a%3Ab") == 0, "a colon is encoded, in uppercase hex");
+	CHECK(percent_encode("$package", out, sizeof(out)) == 0 &&
+	    strcmp(out, "%24package") == 0, "a dollar is encoded");
+	CHECK(percent_encode("Az09-._~", out, sizeof(out)) == 0 &&
+	    strcmp(out, "Az09-._~") == 0, "the unreserved characters stay");
+	CHECK(percent_encode("a/b c+", out, sizeof(out)) == 0 &&
+	    strcmp(out, "a%2Fb%20c%2B") == 0, "slash, space and plus are encoded");
+	CHECK(percent_encode("\xc3\xa9", out, sizeof(out)) == 0 &&
+	    strcmp(out, "%C3%A9") == 0, "UTF-8 is encoded byte by byte");
+	CHECK(percent_encode("::", out, 7) == 0 && strcmp(out, "%3A%3A") == 0,
+	    "an output of exactly the size fits");
+	CHECK(percent_encode("::", out, 6) == -1, "an output too small is refused");
+	CHECK(percent_encode("", out, 1) == 0 && out[0] == '\0',
+	    "the empty string encodes to the empty string");
+	CHECK(percent_encode("a:b/$c", out, sizeof(out)) == 0 &&
+	    percent_decode(out, strlen(out), dec, sizeof(dec), &n) == 0 &&
+	    strcmp(dec, "a:b/$c") == 0, "decoding undoes encoding");
+}
+
 int
 main(void)
 {
 	test_hex();
 	test_percent();
+	test_percent_encode();
 	CHECK_DONE();
 }
