@@ -5,6 +5,8 @@
 #   make mutate          plant each bug of tests/mutants/ and check the
 #                        suites catch it
 #   make bench           benchmarks (tests/bench)
+#   make soak            the whole system under load and faults,
+#                        SOAK_MINUTES=10 (tests/soak)
 #   make install         PREFIX=/usr/local DESTDIR= (make uninstall undoes it)
 #   make deb             Debian packages into build/deb (debian/)
 #   make SANITIZE=1 ...  AddressSanitizer + UndefinedBehaviorSanitizer
@@ -188,6 +190,11 @@ demo: deps-run
 	$(MAKE) all
 	BUILD=$(BUILD) tests/demo/run
 
+SOAK_MINUTES ?= 10
+soak: deps-test
+	$(MAKE) all bench-bins
+	BUILD=$(BUILD) SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run
+
 FUZZ_SECONDS ?= 30
 fuzz: deps-test
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
@@ -257,7 +264,7 @@ deb:
 clean:
 	rm -rf build
 
-.PHONY: fuzz all deps deps-run deps-test deb units check lint-bats mutate check-valgrind bench-bins bench demo lint-man install uninstall clean
+.PHONY: soak fuzz all deps deps-run deps-test deb units check lint-bats mutate check-valgrind bench-bins bench demo lint-man install uninstall clean
 
 # Objects are kept though only a chain of rules names some of them.
 .SECONDARY: $(ALL_OBJ)

@@ -50,9 +50,11 @@ struct conn {
 	int sub_mid;                 /* -1: no SUBACK pending */
 	int sub_refused;
 	unsigned int outstanding;
+	unsigned int unsettled;      /* hold_acks: handed over, not yet safe */
 
 	bool tls;
 	bool async;
+	bool hold_acks;
 	bool connected;
 	bool connack_seen;
 	bool lost;
@@ -283,6 +285,8 @@ handle_suback(struct conn *c, int mid, int n, const int *granted)
 static void
 handle_message(struct conn *c, const struct mosquitto_message *m)
 {
+	if (c->hold_acks)
+		c->unsettled++;
 	if (c->h->on_message != NULL)
 		c->h->on_message(c->ud, m->topic, m->payload,
 		    (size_t)m->payloadlen);
@@ -498,9 +502,10 @@ conn_configure(struct conn *c, const struct shadow_config *cfg,
 }
 
 /*
- * libmosquitto opens a socket pair per client to wake a threaded loop; a
- * single-threaded fleet never needs it, and it triples the descriptors per
- * device. With the limit at the lowest free descriptor, socketpair() fails
+ * libmosquitto opens a socket pair per client to wake mosquitto_loop from
+ * another thread; a fleet never needs it (it triples the descriptors per
+ * device), nor a hold_acks connection (it never calls mosquitto_loop, so
+ * nothing would drain it). With the limit at the lowest free descriptor, socketpair() fails
  * and libmosquitto goes on without it.
  */
 static struct mosquitto *
@@ -562,6 +567,7 @@ conn_new(const struct shadow_config *cfg, const struct conn_options *o,
 	c->version = cfg->mqtt_version;
 	c->tls = cfg->tls;
 	c->async = o->async;
+	c->hold_acks = o->hold_acks && !o->async;
 	c->reconnect = o->reconnect;
 	c->sub = o->sub;
 	c->backoff_ms = CONN_BACKOFF_MIN_MS;
@@ -580,11 +586,21 @@ conn_new(const struct shadow_config *cfg, const struct conn_options *o,
 		conn_free(c);
 		return NULL;
 	}
-	c->mosq = c->async ? mosquitto_new_frugal(id, !o->persistent, c) :
+	c->mosq = c->async || c->hold_acks ?
+	    mosquitto_new_frugal(id, !o->persistent, c) :
 	    mosquitto_new(id, !o->persistent, c);
 	if (c->mosq == NULL) {
 		snprintf(err, errlen, "can't create MQTT client %s: %s", id,
 		    strerror(errno));
+		free(made);
+		conn_free(c);
+		return NULL;
+	}
+	/* Queue packets, write them only in mosquitto_loop_write (conn.h). */
+	if (c->hold_acks && mosquitto_threaded_set(c->mosq, true) !=
+	    MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "can't set up MQTT client %s for held "
+		    "acknowledgements", id);
 		free(made);
 		conn_free(c);
 		return NULL;
@@ -819,6 +835,48 @@ conn_lost(struct conn *c, int rc)
 		conn_schedule_retry(c);
 }
 
+/*
+ * hold_acks: what the caller was handed becomes safe (on_settle), then
+ * what is queued is written: the PUBACKs after the commit, never before.
+ */
+static int
+conn_write_settled(struct conn *c)
+{
+	if (c->unsettled > 0) {
+		c->unsettled = 0;
+		if (c->h->on_settle != NULL)
+			c->h->on_settle(c->ud);
+	}
+	if (mosquitto_socket(c->mosq) == -1)
+		return MOSQ_ERR_NO_CONN;
+	if (!mosquitto_want_write(c->mosq))
+		return MOSQ_ERR_SUCCESS;
+	return mosquitto_loop_write(c->mosq, 1);
+}
+
+/* mosquitto_loop, but for hold_acks: read, settle, write, keep-alive. */
+static int
+conn_step(struct conn *c, int timeout_ms)
+{
+	struct pollfd p;
+	int rc;
+
+	if (!c->hold_acks)
+		return mosquitto_loop(c->mosq, timeout_ms, 1);
+	if ((p.fd = mosquitto_socket(c->mosq)) == -1)
+		return MOSQ_ERR_NO_CONN;
+	p.events = POLLIN | (mosquitto_want_write(c->mosq) ? POLLOUT : 0);
+	p.revents = 0;
+	if (poll(&p, 1, timeout_ms) == -1 && errno != EINTR)
+		return MOSQ_ERR_ERRNO;
+	if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+	    (rc = mosquitto_loop_read(c->mosq, 1)) != MOSQ_ERR_SUCCESS)
+		return rc;
+	if ((rc = conn_write_settled(c)) != MOSQ_ERR_SUCCESS)
+		return rc;
+	return mosquitto_loop_misc(c->mosq);
+}
+
 static bool
 open_done(const struct conn *c)
 {
@@ -848,7 +906,7 @@ conn_open_wait(struct conn *c, int timeout_ms, char *err, size_t errlen)
 			return CONN_ERR_TIMEOUT;
 		}
 		errno = 0;
-		rc = mosquitto_loop(c->mosq, left > 100 ? 100 : (int)left, 1);
+		rc = conn_step(c, left > 100 ? 100 : (int)left);
 		if (open_done(c))
 			break;
 		if (rc == MOSQ_ERR_SUCCESS && !c->lost)
@@ -997,17 +1055,10 @@ conn_loop_retrying(struct conn *c, int timeout_ms)
 	return CONN_OK;
 }
 
-enum conn_status
-conn_loop(struct conn *c, int timeout_ms)
+/* After a read or write: a lost connection is retried (reconnect on). */
+static enum conn_status
+conn_after(struct conn *c, int rc)
 {
-	int rc;
-
-	if (timeout_ms < 0)
-		timeout_ms = 0;
-	if (c->retrying)
-		return c->reconnect ? conn_loop_retrying(c, timeout_ms) :
-		    CONN_ERR_CONNECT;
-	rc = mosquitto_loop(c->mosq, timeout_ms, 1);
 	if (rc == MOSQ_ERR_SUCCESS && !c->lost)
 		return CONN_OK;
 	if (!c->reconnect)
@@ -1016,6 +1067,42 @@ conn_loop(struct conn *c, int timeout_ms)
 	    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 	conn_lost(c, rc);
 	return CONN_OK;
+}
+
+enum conn_status
+conn_loop(struct conn *c, int timeout_ms)
+{
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	if (c->retrying)
+		return c->reconnect ? conn_loop_retrying(c, timeout_ms) :
+		    CONN_ERR_CONNECT;
+	return conn_after(c, conn_step(c, timeout_ms));
+}
+
+enum conn_status
+conn_read(struct conn *c)
+{
+	if (c->retrying || mosquitto_socket(c->mosq) == -1)
+		return c->reconnect ? CONN_OK : CONN_ERR_CONNECT;
+	errno = 0;
+	return conn_after(c, mosquitto_loop_read(c->mosq, 1));
+}
+
+enum conn_status
+conn_settle(struct conn *c)
+{
+	int rc;
+
+	c->unsettled = 0;
+	if (c->retrying)
+		return c->reconnect ? conn_loop_retrying(c, 0) :
+		    CONN_ERR_CONNECT;
+	errno = 0;
+	rc = conn_write_settled(c);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_loop_misc(c->mosq);
+	return conn_after(c, rc);
 }
 
 static bool
@@ -1028,6 +1115,27 @@ enum conn_status
 conn_flush(struct conn *c, int timeout_ms)
 {
 	return conn_wait(c, all_acknowledged, timeout_ms);
+}
+
+/*
+ * hold_acks: write only; a request read now would be committed after its
+ * PUBACK could leave (the socket closes right after the DISCONNECT).
+ */
+static int
+conn_close_step(struct conn *c)
+{
+	struct pollfd p;
+	int rc;
+
+	if (!c->hold_acks)
+		return mosquitto_loop(c->mosq, 50, 1);
+	if ((rc = conn_write_settled(c)) != MOSQ_ERR_SUCCESS ||
+	    (p.fd = mosquitto_socket(c->mosq)) == -1)
+		return rc;
+	p.events = POLLOUT;
+	p.revents = 0;
+	(void)poll(&p, 1, 50);
+	return MOSQ_ERR_SUCCESS;
 }
 
 void
@@ -1045,7 +1153,7 @@ conn_close(struct conn *c)
 		return;
 	deadline = conn_now_ms() + 500;
 	while (mosquitto_socket(c->mosq) != -1 && conn_now_ms() < deadline)
-		if (mosquitto_loop(c->mosq, 50, 1) != MOSQ_ERR_SUCCESS)
+		if (conn_close_step(c) != MOSQ_ERR_SUCCESS)
 			break;
 	c->connected = false;
 }

@@ -27,6 +27,7 @@
  *   conn_backoff_ms  the wait before the next attempt: 1 s doubling to 30 s,
  *                    50-100 % of it at random; back to 1 s once connected
  *   conn_socket, conn_want_write   what to poll for
+ *   conn_read, conn_settle   the hand-driven loop of hold_acks connections
  *   conn_close       send DISCONNECT and close the socket
  *   conn_free        close and release
  *   conn_reason_string   "not authorised" for 0x87, else the MQTT 5 reason
@@ -39,6 +40,21 @@
  * 0x8E once, without a reason CONN_TAKEOVER_TIMES times in a row) calls
  * on_taken_over; one taken from a longer-standing connection is retried
  * like any lost connection, so the newcomer is the one that sees it.
+ *
+ * When a QoS 1 message is acknowledged (hold_acks), measured with
+ * libmosquitto 2.0.11: handle__publish queues the PUBACK before it calls
+ * on_message, and an unthreaded client writes a queued packet at once
+ * (outside a callback), so the broker hears "received" before on_message
+ * has run; a kill -9 in on_message loses the message. A client marked
+ * threaded (mosquitto_threaded_set) only queues it; it leaves at the next
+ * mosquitto_loop_write. A hold_acks connection is marked so and never
+ * uses mosquitto_loop (which reads and writes in one call): conn_read
+ * reads and delivers, writing nothing; conn_settle, once the caller has
+ * made what it was handed safe, writes the PUBACKs (and whatever was
+ * published meanwhile). Any write conn needs on its own (connect,
+ * subscribe, flush, close) first calls on_settle if messages were handed
+ * over since the last write. A crash before the write makes the broker
+ * deliver those messages again.
  */
 #ifndef SHADOW_CONN_H
 #define SHADOW_CONN_H
@@ -75,6 +91,11 @@ struct conn_handlers {
 	void (*on_publish_refused)(void *ud, int mid, int reason);
 	/* Another client took the session (see above); why: what was seen. */
 	void (*on_taken_over)(void *ud, const char *why);
+	/*
+	 * hold_acks only: make every message handed to on_message so far
+	 * safe; their PUBACKs are written when it returns.
+	 */
+	void (*on_settle)(void *ud);
 };
 
 /*
@@ -104,6 +125,11 @@ struct conn_options {
 	 * acknowledgement tracking (conn_flush returns at once).
 	 */
 	bool async;
+	/*
+	 * Acknowledge QoS 1 messages only after the caller made them safe
+	 * (see above); not with async.
+	 */
+	bool hold_acks;
 	struct conn_subscription sub;
 };
 
@@ -140,6 +166,17 @@ const char *conn_disconnect_reason(int rc);
 void conn_service(struct conn *c, bool readable, bool writable);
 void conn_tick(struct conn *c, long long now, bool keepalive);
 long long conn_retry_at(const struct conn *c);
+
+/*
+ * hold_acks connections: conn_read reads what the socket holds and hands
+ * the messages to on_message, writing nothing (a lost connection is
+ * noted, and retried by conn_settle). conn_settle: everything handed over
+ * is safe; write the PUBACKs and the publishes queued since, send
+ * keep-alives, reconnect when due. conn_loop does both, calling
+ * on_settle in between.
+ */
+enum conn_status conn_read(struct conn *c);
+enum conn_status conn_settle(struct conn *c);
 
 /* Milliseconds on a monotonic clock. */
 long long conn_now_ms(void);

@@ -1,7 +1,26 @@
 /*
  * shadowd - a local AWS IoT Device Shadow service over any MQTT broker
- * (docs/PROTOCOL.md). Requests that arrive together are handled in one
- * store transaction; their answers go out only after it is committed.
+ * (docs/PROTOCOL.md, shadowd(8)). Requests that arrive together are handled in one store
+ * transaction; their answers go out only after it is committed.
+ *
+ * The loop, and why it reads and writes apart (exactly once, shadowd(8)):
+ * libmosquitto 2.0.11, the version we build against, queues the PUBACK of
+ * a QoS 1 request before it calls on_message, and a client not marked
+ * threaded writes it at once: the broker would hear "received" before the
+ * request is in the store, and a kill -9 would lose it. Measured (a client
+ * killed in on_message is not sent the message again; marked threaded and
+ * driven by hand, killed after mosquitto_loop_read and before
+ * mosquitto_loop_write, it is). So the connection holds the PUBACKs
+ * (conn_options.hold_acks, common/conn.h) and serve() goes: read a batch
+ * (conn_read, which writes nothing), commit it with its answers in the
+ * store's outbox (requests_finish; synchronous=FULL: durable on return),
+ * queue the answers, then write (conn_settle): PUBACKs and answers leave
+ * together. A crash before the commit: the broker delivers the requests
+ * again, nothing was applied. After the commit, before the PUBACKs: the
+ * broker delivers them again, and the outcome kept with each write
+ * (--dedupe-window) answers them without applying them twice. Answers the
+ * broker has not acknowledged stay in the outbox and are published again
+ * at the next start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +51,7 @@
 #define FLUSH_TIMEOUT_MS 5000
 #define IDLE_WAKEUP_MS 1000
 #define SENT_SLOTS 64
+#define MID_SLOTS 65536
 #define RETRY_POLL_MS 100
 
 struct shadowd {
@@ -44,6 +64,7 @@ struct shadowd {
 	bool ready;
 	bool stopping;
 	bool taken_over;
+	int64_t *outbox_of_mid;           /* MID_SLOTS: the answer being sent */
 	/* recent answers by mid, to name the topic of one the broker refuses */
 	struct sent {
 		int mid;
@@ -60,12 +81,12 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: shadowd [--data-dir DIR] [--rate-limit N] "
 	    "[--max-doc-size BYTES]\n"
-	    "               [--forget-deleted SEC] [-e HOST] [-p PORT] "
-	    "[--ca FILE]\n"
-	    "               [--cert FILE] [--key FILE] [--certs DIR] "
-	    "[--tls | --no-tls]\n"
-	    "               [--alpn PROTO] [--insecure] [-u USER] "
-	    "[-P PASS]\n"
+	    "               [--forget-deleted SEC] [--dedupe-window SEC] "
+	    "[-e HOST] [-p PORT]\n"
+	    "               [--ca FILE] [--cert FILE] [--key FILE] "
+	    "[--certs DIR]\n"
+	    "               [--tls | --no-tls] [--alpn PROTO] [--insecure] "
+	    "[-u USER] [-P PASS]\n"
 	    "               [--password-file FILE] [-i CLIENT_ID] "
 	    "[-k SEC] [--mqtt 3.1.1|5]\n"
 	    "               [--profile NAME] [--config FILE] [-v | -q]\n"
@@ -88,6 +109,9 @@ usage(FILE *out)
 	    "8192)\n"
 	    "  --forget-deleted SEC  forget deleted versions after SEC, "
 	    "0 = never (default 0)\n"
+	    "  --dedupe-window SEC   answer a write delivered again from its "
+	    "first outcome\n"
+	    "                        for SEC, 0 = off (default 600)\n"
 	    "  -i, --client-id ID    MQTT client id (default shadowd)\n"
 	    "  --http [ADDR:]PORT    also serve the AWS IoT Data Plane API "
 	    "(HTTP) on ADDR\n"
@@ -178,20 +202,58 @@ on_message(void *ud, const char *topic, const void *payload, size_t len)
 	    t.msg, payload, len, NULL);
 }
 
+/* An answer kept in the outbox is forgotten once the broker has it. */
+static void
+answer_sent(struct shadowd *d, int mid, const char *topic, int64_t outbox_id)
+{
+	struct sent *slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
+
+	slot->mid = mid;
+	snprintf(slot->topic, sizeof(slot->topic), "%s", topic);
+	if (outbox_id != 0)
+		d->outbox_of_mid[(unsigned int)mid % MID_SLOTS] = outbox_id;
+}
+
+static void
+answer_acknowledged(struct shadowd *d, int mid)
+{
+	int64_t *id = &d->outbox_of_mid[(unsigned int)mid % MID_SLOTS];
+
+	if (*id != 0)
+		requests_delivered(d->requests, *id);
+	*id = 0;
+}
+
 static void
 publish_answer(struct shadowd *d, const struct request_answer *a)
 {
-	struct sent *slot;
 	int mid;
 
 	if (conn_publish_json(d->conn, a->topic, a->body, SHADOWD_QOS,
 	    &mid) == -1) {
 		log_error("can't publish on %s", a->topic);
+		if (a->outbox_id != 0)
+			requests_delivered(d->requests, a->outbox_id);
 		return;
 	}
-	slot = &d->sent[(unsigned int)mid % SENT_SLOTS];
-	slot->mid = mid;
-	snprintf(slot->topic, sizeof(slot->topic), "%s", a->topic);
+	answer_sent(d, mid, a->topic, a->outbox_id);
+}
+
+/* An answer committed before a crash, never acknowledged: again. */
+static void
+publish_kept(void *ud, int64_t outbox_id, const char *topic,
+    const char *body)
+{
+	struct shadowd *d = ud;
+	int mid;
+
+	if (conn_publish(d->conn, topic, body, strlen(body), SHADOWD_QOS,
+	    &mid) == -1) {
+		log_error("can't publish the kept answer on %s", topic);
+		requests_delivered(d->requests, outbox_id);
+		return;
+	}
+	answer_sent(d, mid, topic, outbox_id);
 }
 
 /*
@@ -208,7 +270,7 @@ deliver(void *ud, struct request *r)
 	if (r->origin != NULL)
 		dataplane_answer(d->dp, r);
 	for (i = 0; i < r->nanswers; i++)
-		if (r->origin == NULL || request_answer_public(r, i))
+		if (request_answer_published(r, i))
 			publish_answer(d, &r->answers[i]);
 }
 
@@ -220,6 +282,19 @@ batch_finish(struct shadowd *d)
 	requests_finish(d->requests, deliver, d);
 	if (d->dp != NULL)
 		http_run(dataplane_http(d->dp));
+}
+
+/* conn needs to write while requests are in hand: commit them first. */
+static void
+on_settle(void *ud)
+{
+	batch_finish(ud);
+}
+
+static void
+on_publish(void *ud, int mid)
+{
+	answer_acknowledged(ud, mid);
 }
 
 static int
@@ -247,16 +322,17 @@ retry_wait_ms(struct shadowd *d, int timeout_ms)
 }
 
 /* Wait for the broker, the HTTP clients or a signal; true when one of
- * the first two has something. */
+ * the first two has something (with writing, the broker's socket also
+ * when it can take what is queued). */
 static bool
-events_wait(struct shadowd *d, int timeout_ms)
+events_wait(struct shadowd *d, int timeout_ms, bool writing)
 {
 	struct pollfd p[3];
 	int fd = conn_socket(d->conn), n = 0, t;
 
 	if (fd >= 0)
 		p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN |
-		    (conn_want_write(d->conn) ? POLLOUT : 0) };
+		    (writing && conn_want_write(d->conn) ? POLLOUT : 0) };
 	else
 		timeout_ms = retry_wait_ms(d, timeout_ms);
 	if (d->dp != NULL) {
@@ -275,31 +351,39 @@ events_wait(struct shadowd *d, int timeout_ms)
 	return false;
 }
 
+/* Reads only: nothing is acknowledged to the broker here. */
 static void
 events_handle(struct shadowd *d)
 {
-	conn_loop(d->conn, 0);
+	conn_read(d->conn);
 	if (d->dp != NULL)
 		http_run(dataplane_http(d->dp));
 }
 
-/* Requests that arrive together form one batch: one commit for all. */
+/*
+ * Requests that arrive together form one batch: one commit for all, then
+ * their PUBACKs and answers go out (see the top of this file). Delivered
+ * answers are forgotten with the next batch, or after a quiet second.
+ */
 static void
 serve(struct shadowd *d)
 {
+	bool busy;
 	char c;
 
 	while (!stop_requested && !d->taken_over) {
-		(void)events_wait(d, IDLE_WAKEUP_MS);
+		busy = events_wait(d, IDLE_WAKEUP_MS, true);
 		while (read(signal_pipe[0], &c, 1) == 1)
 			;
 		events_handle(d);
 		while (requests_pending(d->requests) > 0 &&
 		    requests_pending(d->requests) < BATCH_MAX &&
-		    events_wait(d, 0))
+		    events_wait(d, 0, false))
 			events_handle(d);
-		if (requests_pending(d->requests) > 0)
+		if (requests_pending(d->requests) > 0 ||
+		    (!busy && requests_due(d->requests)))
 			batch_finish(d);
+		conn_settle(d->conn);
 	}
 }
 
@@ -326,6 +410,7 @@ on_publish_refused(void *ud, int mid, int reason)
 	    "time out (check that the broker's ACL lets shadowd publish to "
 	    "$aws/things/#)", slot->mid == mid ? slot->topic : "(unknown topic)",
 	    conn_reason_string(reason));
+	answer_acknowledged(d, mid);
 }
 
 static void
@@ -372,13 +457,16 @@ service_connect(struct shadowd *d)
 		.on_connect = on_connect,
 		.on_disconnect = on_disconnect,
 		.on_message = on_message,
+		.on_publish = on_publish,
 		.on_publish_refused = on_publish_refused,
 		.on_taken_over = on_taken_over,
+		.on_settle = on_settle,
 	};
 	const struct conn_options o = {
 		.client_id = client_id(d),
 		.persistent = true,
 		.reconnect = true,
+		.hold_acks = true,
 		.sub = { "+", NULL, request_filters, NFILTERS, SHADOWD_QOS },
 	};
 	enum conn_status st;
@@ -388,6 +476,10 @@ service_connect(struct shadowd *d)
 		log_error("%s", err);
 		return CONN_ERR_USAGE;
 	}
+	/* Queued before the first connect: they leave right after CONNACK,
+	 * before anything this run answers. */
+	if (requests_replay(d->requests, publish_kept, d) == -1)
+		return CONN_ERR_USAGE;
 	if ((st = conn_open(d->conn, CONNECT_TIMEOUT_MS, err,
 	    sizeof(err))) != CONN_OK)
 		log_error("%s", err);
@@ -435,7 +527,11 @@ service_stop(struct shadowd *d)
 		if (conn_connected(d->conn) &&
 		    conn_flush(d->conn, FLUSH_TIMEOUT_MS) != CONN_OK)
 			log_warn("some answers were not acknowledged by the "
-			    "broker before shutdown");
+			    "broker before shutdown; they are kept and sent "
+			    "again at the next start");
+		/* forget what the broker acknowledged meanwhile */
+		if (requests_due(d->requests))
+			batch_finish(d);
 		conn_free(d->conn);
 		d->conn = NULL;
 	}
@@ -491,7 +587,9 @@ service_run(struct shadowd *d)
 		store_close(d->store);
 		return 1;
 	}
-	if ((d->requests = requests_new(d->cfg, d->store, d->rate)) == NULL) {
+	d->outbox_of_mid = calloc(MID_SLOTS, sizeof(*d->outbox_of_mid));
+	if (d->outbox_of_mid == NULL ||
+	    (d->requests = requests_new(d->cfg, d->store, d->rate)) == NULL) {
 		log_error("out of memory");
 		store_close(d->store);
 		return 1;
@@ -573,6 +671,7 @@ main(int argc, char **argv)
 	rc = service_run(&d);
 	dataplane_free(d.dp);
 	requests_free(d.requests);
+	free(d.outbox_of_mid);
 	rate_free(d.rate);
 	signals_close();
 	config_free(&cfg);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "config.h"
 #include "conn.h"
 #include "doc.h"
@@ -17,6 +19,8 @@
 #include "topic.h"
 
 #define BATCH_MIN 512
+#define DONE_MIN 1024
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct requests {
 	const struct shadow_config *cfg;
@@ -25,12 +29,18 @@ struct requests {
 	struct request *batch;
 	size_t n;
 	size_t cap;
+	int64_t *done;                      /* outbox ids the broker has */
+	size_t ndone;
+	size_t done_cap;
+	int64_t pruned_at;                  /* last pruning of old outcomes */
 };
 
 /* What one request needs while it is handled, besides its record. */
 struct incoming {
 	const void *payload;
 	size_t len;
+	bool dedupe;                        /* its outcome is kept (key) */
+	struct store_dedupe_key key;
 	struct doc_request update;          /* op UPDATE: the parsed payload */
 	bool parsed;
 	struct doc_error parse_error;       /* op UPDATE, !parsed: why */
@@ -74,6 +84,7 @@ requests_free(struct requests *b)
 	if (b == NULL)
 		return;
 	free(b->batch);
+	free(b->done);
 	free(b);
 }
 
@@ -112,6 +123,7 @@ answers_clear(struct request *r)
 
 	for (i = 0; i < r->nanswers; i++)
 		json_object_put(r->answers[i].body);
+	memset(r->answers, 0, sizeof(r->answers));
 	r->nanswers = 0;
 }
 
@@ -311,6 +323,93 @@ rate_exceeded(struct requests *b, struct request *r)
 	return true;
 }
 
+/*
+ * Writes with a clientToken keep their outcome (request.h); a read has no
+ * effect to repeat, and a 429 or 500 was not applied: tried again.
+ */
+static bool
+dedupe_wanted(const struct requests *b, const struct request *r)
+{
+	return b->cfg->dedupe_window > 0 && r->has_token &&
+	    (r->op == SHADOW_MSG_UPDATE || r->op == SHADOW_MSG_DELETE);
+}
+
+static bool
+outcome_kept(const struct request *r)
+{
+	return r->nanswers > 0 && r->code != 429 && r->code < 500;
+}
+
+static int
+dedupe_key(struct request *r, struct incoming *in)
+{
+	unsigned int len = 0;
+
+	in->key.thing = r->thing;
+	in->key.shadow = shadow_arg(r);
+	in->key.op = (int)r->op;
+	in->key.token = r->token;
+	if (EVP_Digest(in->payload, in->len, in->key.hash, &len, EVP_sha256(),
+	    NULL) != 1 || len != sizeof(in->key.hash))
+		return -1;
+	in->dedupe = true;
+	return 0;
+}
+
+/* Delivered again: the first answer, nothing applied. 1: answered. */
+static int
+dedupe_answer(struct requests *b, struct request *r, struct incoming *in)
+{
+	struct store_outcome o;
+	char err[512];
+	int found;
+
+	if (dedupe_key(r, in) == -1) {
+		log_error("can't hash the payload of a request for %s: its "
+		    "outcome is not kept", r->thing);
+		in->dedupe = false;
+		return 0;
+	}
+	found = store_dedupe_find(b->store, &in->key,
+	    now_seconds() - b->cfg->dedupe_window, &o, err, sizeof(err));
+	if (found == -1) {
+		store_failed(b, r, err);
+		return 1;
+	}
+	if (found == 0)
+		return 0;
+	r->code = o.code;
+	r->repeat = true;
+	answer_add(r, (enum shadow_msg)o.msg, json_tokener_parse(o.answer));
+	free(o.answer);
+	log_debug("%s %s%s%s: %d again (clientToken %s seen before)",
+	    shadow_msg_name(r->op), r->thing, r->named ? "~" : "",
+	    shadow_arg(r) ? r->shadow : "", r->code, r->token);
+	return 1;
+}
+
+/* In the transaction of its effect: the outcome of the first delivery. */
+static void
+dedupe_keep(struct requests *b, struct request *r, struct incoming *in)
+{
+	struct store_outcome o;
+	char err[512];
+
+	if (!in->dedupe || !outcome_kept(r))
+		return;
+	o.code = r->code;
+	o.msg = (int)r->answers[0].msg;
+	o.answer = (char *)json_object_to_json_string_ext(r->answers[0].body,
+	    JSON_FLAGS);
+	if (o.answer == NULL) {
+		log_error("out of memory keeping the outcome for %s", r->thing);
+		return;
+	}
+	if (store_dedupe_put(b->store, &in->key, now_seconds(), &o, err,
+	    sizeof(err)) == -1)
+		store_failed(b, r, err);
+}
+
 /* One poll round may bring more than BATCH_MIN requests: grow. */
 static struct request *
 batch_add(struct requests *b)
@@ -342,6 +441,8 @@ dispatch(struct requests *b, struct request *r, struct incoming *in)
 	}
 	if (rate_exceeded(b, r))
 		return;
+	if (dedupe_wanted(b, r) && dedupe_answer(b, r, in))
+		return;
 	switch (r->op) {
 	case SHADOW_MSG_UPDATE:
 		handle_update(b, r, in);
@@ -353,6 +454,7 @@ dispatch(struct requests *b, struct request *r, struct incoming *in)
 		handle_delete(b, r);
 		break;
 	}
+	dedupe_keep(b, r, in);
 }
 
 struct request *
@@ -387,24 +489,155 @@ requests_handle(struct requests *b, const char *thing, const char *shadow,
 	return r;
 }
 
+static void
+outbox_forget_ids(struct requests *b)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < b->n; i++)
+		for (j = 0; j < b->batch[i].nanswers; j++)
+			b->batch[i].answers[j].outbox_id = 0;
+}
+
+/* The batch's answers to publish, into the outbox of its transaction. */
+static int
+outbox_keep(struct requests *b, char *err, size_t errlen)
+{
+	struct request_answer *a;
+	const char *text;
+	size_t i;
+	int j;
+
+	for (i = 0; i < b->n; i++) {
+		for (j = 0; j < b->batch[i].nanswers; j++) {
+			if (!request_answer_published(&b->batch[i], j))
+				continue;
+			a = &b->batch[i].answers[j];
+			if ((text = json_object_to_json_string_ext(a->body,
+			    JSON_FLAGS)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			if (store_outbox_add(b->store, a->topic, text,
+			    &a->outbox_id, err, errlen) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* What the broker has is forgotten in the same transaction. */
+static int
+outbox_trim(struct requests *b, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < b->ndone; i++)
+		if (store_outbox_done(b->store, b->done[i], err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+/* Outcomes older than the window go, at most once a second. */
+static int
+dedupe_prune(struct requests *b, char *err, size_t errlen)
+{
+	int64_t now = now_seconds();
+
+	if (b->cfg->dedupe_window <= 0 || now == b->pruned_at)
+		return 0;
+	b->pruned_at = now;
+	return store_dedupe_prune(b->store, now - b->cfg->dedupe_window, err,
+	    errlen);
+}
+
+/*
+ * Commit the batch with its answers in the outbox; on failure nothing of
+ * it stays: its writes are answered 500 and no answer is kept.
+ */
+static void
+batch_commit(struct requests *b)
+{
+	char err[512];
+
+	if (!store_in_transaction(b->store) && b->ndone > 0 &&
+	    store_begin(b->store, err, sizeof(err)) == -1) {
+		log_error("store: %s; delivered answers are forgotten later",
+		    err);
+		return;
+	}
+	if (!store_in_transaction(b->store))
+		return;
+	if (outbox_keep(b, err, sizeof(err)) == 0 &&
+	    outbox_trim(b, err, sizeof(err)) == 0 &&
+	    dedupe_prune(b, err, sizeof(err)) == 0 &&
+	    store_commit(b->store, err, sizeof(err)) == 0) {
+		b->ndone = 0;
+		return;
+	}
+	log_error("store: %s; answering the batch's writes 500", err);
+	store_rollback(b->store);
+	outbox_forget_ids(b);
+	batch_fail_writes(b);
+}
+
 void
 requests_finish(struct requests *b,
     void (*deliver)(void *ud, struct request *r), void *ud)
 {
-	char err[512];
 	size_t i;
 
-	if (store_in_transaction(b->store) &&
-	    store_commit(b->store, err, sizeof(err)) == -1) {
-		log_error("store: %s; answering the batch's writes 500", err);
-		store_rollback(b->store);
-		batch_fail_writes(b);
-	}
+	batch_commit(b);
 	for (i = 0; i < b->n; i++) {
 		deliver(ud, &b->batch[i]);
 		answers_clear(&b->batch[i]);
 	}
 	b->n = 0;
+}
+
+bool
+requests_due(const struct requests *b)
+{
+	return b->n > 0 || b->ndone > 0;
+}
+
+void
+requests_delivered(struct requests *b, int64_t outbox_id)
+{
+	int64_t *d;
+	size_t cap;
+
+	if (b->ndone == b->done_cap) {
+		cap = b->done_cap ? b->done_cap * 2 : DONE_MIN;
+		if ((d = reallocarray(b->done, cap, sizeof(*d))) == NULL) {
+			/* kept: sent again after a restart, no harm */
+			log_error("out of memory: answer %lld stays in the "
+			    "outbox", (long long)outbox_id);
+			return;
+		}
+		b->done = d;
+		b->done_cap = cap;
+	}
+	b->done[b->ndone++] = outbox_id;
+}
+
+int
+requests_replay(struct requests *b, void (*publish)(void *ud,
+    int64_t outbox_id, const char *topic, const char *body), void *ud)
+{
+	char err[512];
+
+	if (store_outbox_each(b->store, publish, ud, err, sizeof(err)) == 0)
+		return 0;
+	log_error("store: %s", err);
+	return -1;
+}
+
+bool
+request_answer_published(const struct request *r, int i)
+{
+	return r->origin == NULL || request_answer_public(r, i);
 }
 
 bool

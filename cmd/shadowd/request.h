@@ -10,6 +10,14 @@
  * durable; a failed commit turns the answers of the batch's writes into
  * 500s.
  *
+ * Exactly once (shadowd(8)): the answers to publish are kept in the same
+ * transaction (the store's outbox) until the broker has them
+ * (requests_delivered); after a crash, requests_replay hands back the ones
+ * left. A write with a clientToken keeps its outcome there too, keyed by
+ * thing, shadow, operation, token and payload: delivered again within
+ * --dedupe-window seconds, it gets the first answer (accepted or rejected
+ * only, no documents or delta) and is not applied again.
+ *
  * Offers:
  *   requests_new      the handler over a store (and a rate limiter or NULL)
  *   requests_handle   validate, rate-limit and apply one request inside the
@@ -20,6 +28,13 @@
  *   request_answer_public  whether an answer is for every subscriber of the
  *                     thing (update/accepted, delta, documents,
  *                     delete/accepted) or for the requester only
+ *   request_answer_published  whether an answer goes out on MQTT (all of
+ *                     an MQTT request's; the public ones of another's)
+ *   requests_delivered  the broker has the answer kept as outbox id
+ *   requests_due      whether requests_finish has work (requests, or
+ *                     delivered answers to forget)
+ *   requests_replay   hand each answer left from before a crash to a
+ *                     callback (with its outbox id), in order
  *   requests_free     release the handler (the store is the caller's)
  */
 #ifndef SHADOWD_REQUEST_H
@@ -27,6 +42,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 #include "doc.h"
@@ -43,6 +59,7 @@ struct request_answer {
 	enum shadow_msg msg;
 	char topic[SHADOW_TOPIC_MAX];
 	json_object *body;
+	int64_t outbox_id;                  /* 0: not kept (not committed) */
 };
 
 struct request {
@@ -53,6 +70,7 @@ struct request {
 	void *origin;                       /* the transport's; NULL for MQTT */
 	int code;                           /* 200, or the error's code */
 	bool wrote;                         /* its write is in the transaction */
+	bool repeat;                        /* answered from its first outcome */
 	bool has_token;
 	char token[DOC_MAX_TOKEN + 1];      /* clientToken, read once */
 	int nanswers;
@@ -76,5 +94,11 @@ void requests_finish(struct requests *b,
     void (*deliver)(void *ud, struct request *r), void *ud);
 
 bool request_answer_public(const struct request *r, int i);
+bool request_answer_published(const struct request *r, int i);
+
+void requests_delivered(struct requests *b, int64_t outbox_id);
+bool requests_due(const struct requests *b);
+int requests_replay(struct requests *b, void (*publish)(void *ud,
+    int64_t outbox_id, const char *topic, const char *body), void *ud);
 
 #endif

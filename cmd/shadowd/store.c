@@ -17,7 +17,7 @@
 
 /* "SHDW": marks the file as ours, so a foreign database is never touched. */
 #define STORE_APP_ID 0x53484457
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_FILE "shadows.db"
 #define STORE_LOCK_FILE "shadowd.lock"
 #define STORE_BUSY_MS 2000
@@ -29,6 +29,12 @@ enum stmt {
 	STMT_LOAD,
 	STMT_SAVE,
 	STMT_LIST,
+	STMT_DEDUPE_FIND,
+	STMT_DEDUPE_PUT,
+	STMT_DEDUPE_PRUNE,
+	STMT_OUTBOX_ADD,
+	STMT_OUTBOX_DONE,
+	STMT_OUTBOX_ALL,
 	STMT_COUNT
 };
 
@@ -44,6 +50,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/* BINARY collation: names in bytewise order, along the key */
 	[STMT_LIST] = "SELECT name FROM shadows WHERE thing = ?1 AND "
 	    "name > ?2 AND present = 1 ORDER BY name LIMIT ?3",
+	[STMT_DEDUPE_FIND] = "SELECT code, msg, answer FROM dedupe WHERE "
+	    "thing = ?1 AND name = ?2 AND op = ?3 AND token = ?4 AND "
+	    "hash = ?5 AND at >= ?6",
+	[STMT_DEDUPE_PUT] = "INSERT OR REPLACE INTO dedupe "
+	    "(thing, name, op, token, hash, at, code, msg, answer) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* rows are in time order: the scan stops at the first one kept */
+	[STMT_DEDUPE_PRUNE] = "DELETE FROM dedupe WHERE id < coalesce("
+	    "(SELECT id FROM dedupe WHERE at >= ?1 ORDER BY id LIMIT 1), "
+	    "9223372036854775807)",
+	[STMT_OUTBOX_ADD] = "INSERT INTO outbox (id, topic, body) "
+	    "VALUES (?1, ?2, ?3)",
+	[STMT_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1",
+	[STMT_OUTBOX_ALL] = "SELECT id, topic, body FROM outbox ORDER BY id",
 };
 
 static const char schema_sql[] =
@@ -57,10 +77,39 @@ static const char schema_sql[] =
     " PRIMARY KEY (thing, name)"
     ") WITHOUT ROWID";
 
+/*
+ * Schema 2 (a schema 1 file gets these at open): the outcome of each
+ * write with a clientToken (shadowd(8), EXACTLY ONCE), and the answers
+ * committed but not yet acknowledged by the broker. Both are appended in
+ * time order (rowid), so new rows fill the last pages only and old ones
+ * go from the front; the outcomes are found by their key's index.
+ */
+static const char schema2_sql[] =
+    "CREATE TABLE dedupe ("
+    " id INTEGER PRIMARY KEY,"
+    " thing TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " op INTEGER NOT NULL,"
+    " token TEXT NOT NULL,"
+    " hash BLOB NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " code INTEGER NOT NULL,"
+    " msg INTEGER NOT NULL,"
+    " answer TEXT NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX dedupe_key ON dedupe "
+    "(thing, name, op, token, hash);"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " topic TEXT NOT NULL,"
+    " body TEXT NOT NULL"
+    ")";
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	int lock_fd;
+	int64_t outbox_next;         /* the id of the next outbox row */
 	sqlite3_stmt *stmt[STMT_COUNT];
 };
 
@@ -137,8 +186,10 @@ store_query_int(struct store *st, const char *sql, long long *out)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* A new file gets every table; a schema 1 file (from) the tables of 2. */
 static int
-store_create_schema(struct store *st, char *err, size_t errlen)
+store_create_schema(struct store *st, long long from, char *err,
+    size_t errlen)
 {
 	char sql[128];
 
@@ -146,7 +197,8 @@ store_create_schema(struct store *st, char *err, size_t errlen)
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 	    "PRAGMA user_version = %d", STORE_APP_ID, STORE_SCHEMA_VERSION);
-	if (store_exec(st, schema_sql, err, errlen) == -1 ||
+	if ((from == 0 && store_exec(st, schema_sql, err, errlen) == -1) ||
+	    store_exec(st, schema2_sql, err, errlen) == -1 ||
 	    store_exec(st, sql, err, errlen) == -1 ||
 	    store_exec(st, "COMMIT", err, errlen) == -1) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -157,9 +209,9 @@ store_create_schema(struct store *st, char *err, size_t errlen)
 
 /* Decide, by reading only, whether the file is ours, new, or foreign. */
 static int
-store_identify(struct store *st, bool *fresh, char *err, size_t errlen)
+store_identify(struct store *st, long long *ver, char *err, size_t errlen)
 {
-	long long app, tables, ver;
+	long long app, tables;
 
 	if (store_query_int(st, "PRAGMA application_id", &app) == -1 ||
 	    store_query_int(st, "SELECT count(*) FROM sqlite_master",
@@ -169,8 +221,8 @@ store_identify(struct store *st, bool *fresh, char *err, size_t errlen)
 		    "another --data-dir", st->path, sqlite3_errmsg(st->db));
 		return -1;
 	}
-	*fresh = app == 0 && tables == 0;
-	if (*fresh)
+	*ver = 0;
+	if (app == 0 && tables == 0)
 		return 0;
 	if (app != STORE_APP_ID) {
 		snprintf(err, errlen, "%s is not a shadowd database (it is a "
@@ -179,12 +231,12 @@ store_identify(struct store *st, bool *fresh, char *err, size_t errlen)
 		    st->path);
 		return -1;
 	}
-	if (store_query_int(st, "PRAGMA user_version", &ver) == -1)
+	if (store_query_int(st, "PRAGMA user_version", ver) == -1)
 		return store_error(st, err, errlen, "can't read the schema "
 		    "version");
-	if (ver != STORE_SCHEMA_VERSION) {
+	if (*ver < 1 || *ver > STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, "%s: schema version %lld, this shadowd "
-		    "knows %d", st->path, ver, STORE_SCHEMA_VERSION);
+		    "knows 1 to %d", st->path, *ver, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	return 0;
@@ -232,7 +284,7 @@ store_prepare(struct store *st, char *err, size_t errlen)
 static int
 store_setup(struct store *st, char *err, size_t errlen)
 {
-	bool fresh;
+	long long ver, last;
 
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -243,7 +295,7 @@ store_setup(struct store *st, char *err, size_t errlen)
 	sqlite3_extended_result_codes(st->db, 1);
 	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK)
 		return store_error(st, err, errlen, "can't set busy timeout");
-	if (store_identify(st, &fresh, err, errlen) == -1)
+	if (store_identify(st, &ver, err, errlen) == -1)
 		return -1;
 	if (sqlite3_db_readonly(st->db, "main") == 1) {
 		snprintf(err, errlen, "%s: can't open the database for writing "
@@ -252,8 +304,13 @@ store_setup(struct store *st, char *err, size_t errlen)
 	}
 	if (store_set_journal(st, err, errlen) == -1)
 		return -1;
-	if (fresh && store_create_schema(st, err, errlen) == -1)
+	if (ver < STORE_SCHEMA_VERSION &&
+	    store_create_schema(st, ver, err, errlen) == -1)
 		return -1;
+	if (store_query_int(st, "SELECT coalesce(max(id), 0) FROM outbox",
+	    &last) == -1)
+		return store_error(st, err, errlen, "can't read the outbox");
+	st->outbox_next = last + 1;
 	return store_prepare(st, err, errlen);
 }
 
@@ -435,6 +492,15 @@ store_in_transaction(const struct store *st)
 	return sqlite3_get_autocommit(st->db) == 0;
 }
 
+/* A value could not be bound: the statement is left clean. */
+static int
+bind_failed(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return store_error(st, err, errlen, "can't bind values");
+}
+
 static int
 bind_names(struct store *st, sqlite3_stmt *s, const char *thing,
     const char *shadow, char *err, size_t errlen)
@@ -519,11 +585,8 @@ store_write(struct store *st, const char *thing, const char *shadow,
 	if (rc == SQLITE_OK)
 		rc = doc ? sqlite3_bind_null(s, 6) :
 		    sqlite3_bind_int64(s, 6, deleted_at);
-	if (rc != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
-	}
+	if (rc != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
 	return store_step_done(st, STMT_SAVE, err, errlen, "can't write");
 }
 
@@ -569,11 +632,8 @@ store_list_named(struct store *st, const char *thing, const char *after,
 	*more = false;
 	if (bind_names(st, s, thing, after, err, errlen) == -1)
 		return -1;
-	if (sqlite3_bind_int(s, 3, limit + 1) != SQLITE_OK) {
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		return store_error(st, err, errlen, "can't bind values");
-	}
+	if (sqlite3_bind_int(s, 3, limit + 1) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == limit) {
@@ -594,5 +654,135 @@ store_list_named(struct store *st, const char *thing, const char *after,
 	if (rc != SQLITE_DONE)
 		return store_step_error(st, rc, sys, err, errlen,
 		    "can't list named shadows");
+	return 0;
+}
+
+/* Bind thing, name, op, token and hash (?1 to ?5) of a dedupe key. */
+static int
+bind_dedupe_key(struct store *st, sqlite3_stmt *s,
+    const struct store_dedupe_key *k, char *err, size_t errlen)
+{
+	if (bind_names(st, s, k->thing, k->shadow, err, errlen) == -1)
+		return -1;
+	if (sqlite3_bind_int(s, 3, k->op) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 4, k->token, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(s, 5, k->hash, (int)sizeof(k->hash),
+	    SQLITE_STATIC) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	return 0;
+}
+
+int
+store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
+    int64_t since, struct store_outcome *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DEDUPE_FIND];
+	const unsigned char *answer;
+	int rc, ret = 0, sys;
+
+	memset(out, 0, sizeof(*out));
+	if (bind_dedupe_key(st, s, k, err, errlen) == -1)
+		return -1;
+	if (sqlite3_bind_int64(s, 6, since) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	errno = 0;
+	rc = sqlite3_step(s);
+	sys = os_error(st, rc, errno);
+	if (rc == SQLITE_ROW) {
+		out->code = sqlite3_column_int(s, 0);
+		out->msg = sqlite3_column_int(s, 1);
+		answer = sqlite3_column_text(s, 2);
+		if (answer == NULL ||
+		    (out->answer = strdup((const char *)answer)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			ret = -1;
+		} else
+			ret = 1;
+	} else if (rc != SQLITE_DONE)
+		ret = store_step_error(st, rc, sys, err, errlen,
+		    "can't read the outcomes of earlier requests");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+int
+store_dedupe_put(struct store *st, const struct store_dedupe_key *k,
+    int64_t now, const struct store_outcome *o, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DEDUPE_PUT];
+
+	if (bind_dedupe_key(st, s, k, err, errlen) == -1)
+		return -1;
+	if (sqlite3_bind_int64(s, 6, now) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 7, o->code) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 8, o->msg) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 9, o->answer, -1, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	return store_step_done(st, STMT_DEDUPE_PUT, err, errlen,
+	    "can't keep the outcome of a request");
+}
+
+/* A statement whose one parameter is an integer, run once. */
+static int
+store_step_int(struct store *st, enum stmt which, int64_t v, char *err,
+    size_t errlen, const char *what)
+{
+	if (sqlite3_bind_int64(st->stmt[which], 1, v) != SQLITE_OK)
+		return bind_failed(st, st->stmt[which], err, errlen);
+	return store_step_done(st, which, err, errlen, what);
+}
+
+int
+store_dedupe_prune(struct store *st, int64_t before, char *err,
+    size_t errlen)
+{
+	return store_step_int(st, STMT_DEDUPE_PRUNE, before, err, errlen,
+	    "can't forget old outcomes");
+}
+
+int
+store_outbox_add(struct store *st, const char *topic, const char *body,
+    int64_t *id, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_ADD];
+
+	if (sqlite3_bind_int64(s, 1, st->outbox_next) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 2, topic, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 3, body, -1, SQLITE_STATIC) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	if (store_step_done(st, STMT_OUTBOX_ADD, err, errlen,
+	    "can't keep an answer") == -1)
+		return -1;
+	*id = st->outbox_next++;
+	return 0;
+}
+
+int
+store_outbox_done(struct store *st, int64_t id, char *err, size_t errlen)
+{
+	return store_step_int(st, STMT_OUTBOX_DONE, id, err, errlen,
+	    "can't forget a delivered answer");
+}
+
+int
+store_outbox_each(struct store *st, void (*fn)(void *ud, int64_t id,
+    const char *topic, const char *body), void *ud, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTBOX_ALL];
+	int rc, sys;
+
+	errno = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fn(ud, sqlite3_column_int64(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2));
+	sys = os_error(st, rc, errno);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_step_error(st, rc, sys, err, errlen,
+		    "can't read the outbox");
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * store.h - the shadow store of shadowd: one SQLite file in the data
- * directory (WAL, synchronous=FULL), one row per (thing, shadow name; ""
- * for the classic shadow) holding the version, whether the shadow exists,
- * its snapshot and when it was deleted.
+ * directory (WAL, synchronous=FULL: each commit is on disk when it
+ * returns, one fsync of the log per batch), one row per (thing, shadow
+ * name; "" for the classic shadow) holding the version, whether the shadow
+ * exists, its snapshot and when it was deleted; the outcomes of recent
+ * writes (dedupe) and the answers not yet delivered (outbox).
  *
  * Offers:
  *   store_open       create the directory (0700) and the database, or open
@@ -16,6 +18,12 @@
  *   store_mark_deleted   forget the document, remember the version
  *   store_list_named     the names of a thing's named shadows that exist,
  *                    bytewise sorted, after a given name, a page at a time
+ *   store_dedupe_find / store_dedupe_put / store_dedupe_prune   the first
+ *                    outcome of a write with a clientToken, by thing,
+ *                    shadow, operation, token and payload hash, since a time
+ *   store_outbox_add / store_outbox_done / store_outbox_each   answers kept
+ *                    in the transaction of their request until the broker
+ *                    has them; the ones left are read back at start
  *   store_close      finalize the statements, close the database
  *
  * Every function returning int gives 0, or -1 with err filled.
@@ -53,5 +61,36 @@ int store_mark_deleted(struct store *st, const char *thing,
  * json-c array names; *more tells whether others follow. */
 int store_list_named(struct store *st, const char *thing, const char *after,
     int limit, json_object *names, bool *more, char *err, size_t errlen);
+
+/* The key of a write's outcome; hash: SHA-256 of the payload. */
+struct store_dedupe_key {
+	const char *thing;
+	const char *shadow;                 /* NULL: the classic shadow */
+	int op;
+	const char *token;
+	unsigned char hash[32];
+};
+
+struct store_outcome {
+	int code;                           /* 200, or the error's code */
+	int msg;                            /* the answer's enum shadow_msg */
+	char *answer;                       /* its JSON; find: malloc'd */
+};
+
+/* 1 and *out filled (free out->answer), 0 when none since `since`, -1. */
+int store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
+    int64_t since, struct store_outcome *out, char *err, size_t errlen);
+int store_dedupe_put(struct store *st, const struct store_dedupe_key *k,
+    int64_t now, const struct store_outcome *o, char *err, size_t errlen);
+int store_dedupe_prune(struct store *st, int64_t before, char *err,
+    size_t errlen);
+
+int store_outbox_add(struct store *st, const char *topic, const char *body,
+    int64_t *id, char *err, size_t errlen);
+int store_outbox_done(struct store *st, int64_t id, char *err,
+    size_t errlen);
+int store_outbox_each(struct store *st, void (*fn)(void *ud, int64_t id,
+    const char *topic, const char *body), void *ud, char *err,
+    size_t errlen);
 
 #endif

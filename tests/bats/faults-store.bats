@@ -123,12 +123,12 @@ assert_500() {
 @test "a shadowd database of a newer schema is refused at start and left byte for byte" {
 	local dir=$TD/newer
 	mkdir -p "$dir"
-	shadowd_db_make "$dir/shadows.db" 2
+	shadowd_db_make "$dir/shadows.db" 3
 	cp "$dir/shadows.db" "$TD/newer-copy.db"
 	run "$BIN/shadowd" --data-dir "$dir" -i sd-newer
 	assert_failure 1
 	assert_output --partial "$dir/shadows.db"
-	assert_output --partial "schema version 2"
+	assert_output --partial "schema version 3"
 	cmp "$dir/shadows.db" "$TD/newer-copy.db"
 	[ ! -e "$dir/shadows.db-wal" ]
 }

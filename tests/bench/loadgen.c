@@ -5,7 +5,9 @@
  * Each request carries a clientToken "<run>-<slot>-<gen>": the slot finds
  * the request in an array, the generation rejects stale or foreign answers.
  * One clean-session QoS 1 client, single-threaded, driven by mosquitto_loop.
- * Answers that arrive during the warm-up are not counted.
+ * Answers that arrive during the warm-up are not counted. With --pace each
+ * slot waits that long between an answer and its next request (the soak,
+ * tests/soak/run, uses it for a steady load).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -31,6 +33,7 @@ struct options {
 	double seconds;
 	double warmup;
 	double timeout;
+	double pace;
 	bool named;
 	bool random;
 	enum shadow_msg op;
@@ -38,6 +41,7 @@ struct options {
 
 struct slot {
 	uint64_t sent_ns;     /* 0: free */
+	uint64_t due_ns;      /* --pace: when to send; 0: nothing due */
 	uint32_t gen;
 };
 
@@ -70,7 +74,8 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: %s [-k inflight] [-m things] [-t seconds] [-w warmup]\n"
 	    "       [-p port] [--host host] [--named] [--random]\n"
-	    "       [--op update|get] [--timeout seconds]\n", prog);
+	    "       [--op update|get|delete] [--timeout seconds] "
+	    "[--pace seconds]\n", prog);
 }
 
 static int
@@ -98,8 +103,11 @@ parse_op(const char *s, enum shadow_msg *op)
 		*op = SHADOW_MSG_UPDATE;
 	else if (strcmp(s, "get") == 0)
 		*op = SHADOW_MSG_GET;
+	else if (strcmp(s, "delete") == 0)
+		*op = SHADOW_MSG_DELETE;
 	else {
-		fprintf(stderr, "%s: bad --op '%s': want update or get\n", prog, s);
+		fprintf(stderr, "%s: bad --op '%s': want update, get or delete\n",
+		    prog, s);
 		return -1;
 	}
 	return 0;
@@ -115,6 +123,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "random", no_argument, NULL, 'r' },
 		{ "op", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "pace", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -139,6 +148,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			rc = parse_number("--timeout", optarg, 0.01, 3600, &o->timeout);
+			break;
+		case 'P':
+			rc = parse_number("--pace", optarg, 0, 3600, &o->pace);
 			break;
 		case 'p':
 			if ((rc = parse_number("-p", optarg, 1, 65535, &v)) == 0)
@@ -255,8 +267,26 @@ send_request(struct loadgen *lg, unsigned int slot)
 static void
 send_or_fail(struct loadgen *lg, unsigned int slot)
 {
+	if (lg->opt->pace > 0 && lg->slots[slot].due_ns == 0) {
+		lg->slots[slot].due_ns = bench_now_ns() +
+		    (uint64_t)(lg->opt->pace * 1e9);
+		return;
+	}
+	lg->slots[slot].due_ns = 0;
 	if (send_request(lg, slot) != 0)
 		lg->failed = true;
+}
+
+/* --pace: the slots whose wait is over. */
+static void
+send_due(struct loadgen *lg, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < lg->opt->k && !lg->failed; i++)
+		if (lg->slots[i].due_ns != 0 && now >= lg->slots[i].due_ns &&
+		    lg->phase != PHASE_DRAIN)
+			send_or_fail(lg, i);
 }
 
 static int
@@ -367,7 +397,8 @@ on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *m)
 	lg->slots[slot].sent_ns = 0;
 	lg->inflight--;
 	count_answer(lg, t.msg == SHADOW_MSG_UPDATE_ACCEPTED ||
-	    t.msg == SHADOW_MSG_GET_ACCEPTED, now, sent);
+	    t.msg == SHADOW_MSG_GET_ACCEPTED ||
+	    t.msg == SHADOW_MSG_DELETE_ACCEPTED, now, sent);
 	if (lg->phase != PHASE_DRAIN)
 		send_or_fail(lg, (unsigned int)slot);
 }
@@ -414,6 +445,7 @@ run_load(struct loadgen *lg)
 		now = bench_now_ns();
 		update_phase(lg, now);
 		expire_requests(lg, now);
+		send_due(lg, now);
 		if (lg->phase == PHASE_DRAIN && (lg->inflight == 0 || now >= drain_end))
 			break;
 	}
@@ -454,7 +486,7 @@ print_results(struct loadgen *lg)
 	    (double)st->accepted / o->seconds, percentile_ms(st, 0.50),
 	    percentile_ms(st, 0.90), percentile_ms(st, 0.99),
 	    percentile_ms(st, 1.0), o->k, o->m, o->seconds,
-	    o->op == SHADOW_MSG_GET ? "get" : "update", o->named);
+	    shadow_msg_name(o->op), o->named);
 	fflush(stdout);
 }
 
@@ -464,7 +496,7 @@ open_client(struct loadgen *lg)
 	char accepted[SHADOW_TOPIC_MAX], rejected[SHADOW_TOPIC_MAX], id[64];
 	char *filters[2] = { accepted, rejected };
 	const char *shadow = lg->opt->named ? "+" : NULL;
-	const char *op = lg->opt->op == SHADOW_MSG_GET ? "get" : "update";
+	const char *op = shadow_msg_name(lg->opt->op);
 	char what[32];
 
 	snprintf(id, sizeof id, "bench-loadgen-%s", lg->run);
