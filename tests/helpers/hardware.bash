@@ -46,6 +46,7 @@ hwm() {
 # gone PID: the process has ended (a zombie its new parent has not reaped
 # yet counts as ended).
 gone() {
-	! kill -0 "$1" 2>/dev/null ||
-	    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+	if kill -0 "$1" 2>/dev/null; then
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+	fi
 }
