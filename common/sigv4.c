@@ -254,7 +254,7 @@ buf_canonical_query(struct buf *b, const char *query)
 		if (*end == '\0')
 			break;
 	}
-	if (!b->failed)
+	if (!b->failed && npairs > 1)
 		qsort(pairs, npairs, sizeof(*pairs), query_pair_cmp);
 	for (i = 0; i < npairs; i++) {
 		if (i > 0)
