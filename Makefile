@@ -109,6 +109,8 @@ MANPAGES = $(wildcard man/*.[1-8])
 # see every cmd/<prog>/ directory, so header names are unique across them.
 UNIT_LINK_test_rate = $(BUILD)/cmd/shadowd/rate.o
 UNIT_PROG_test_rate = shadowd
+UNIT_LINK_test_seen = $(BUILD)/cmd/shadowd/seen.o
+UNIT_PROG_test_seen = shadowd
 UNIT_LINK_test_owned = $(BUILD)/cmd/shadowdev/owned.o
 UNIT_PROG_test_owned = shadowdev
 UNIT_LINK_test_statefile = $(BUILD)/cmd/shadowdev/statefile.o

@@ -588,9 +588,14 @@ service_run(struct shadowd *d)
 		return 1;
 	}
 	d->outbox_of_mid = calloc(MID_SLOTS, sizeof(*d->outbox_of_mid));
-	if (d->outbox_of_mid == NULL ||
-	    (d->requests = requests_new(d->cfg, d->store, d->rate)) == NULL) {
+	if (d->outbox_of_mid == NULL) {
 		log_error("out of memory");
+		store_close(d->store);
+		return 1;
+	}
+	if (requests_new(&d->requests, d->cfg, d->store, d->rate, err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
 		store_close(d->store);
 		return 1;
 	}

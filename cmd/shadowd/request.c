@@ -15,6 +15,7 @@
 #include "log.h"
 #include "rate.h"
 #include "request.h"
+#include "seen.h"
 #include "store.h"
 #include "topic.h"
 
@@ -33,6 +34,9 @@ struct requests {
 	size_t ndone;
 	size_t done_cap;
 	int64_t pruned_at;                  /* last pruning of old outcomes */
+	struct seen *seen;                  /* outcome key -> store row */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
 };
 
 /* What one request needs while it is handled, besides its record. */
@@ -40,7 +44,7 @@ struct incoming {
 	const void *payload;
 	size_t len;
 	bool dedupe;                        /* its outcome is kept (key) */
-	struct store_dedupe_key key;
+	unsigned char key[STORE_KEY_LEN];
 	struct doc_request update;          /* op UPDATE: the parsed payload */
 	bool parsed;
 	struct doc_error parse_error;       /* op UPDATE, !parsed: why */
@@ -64,18 +68,54 @@ token_arg(const struct request *r)
 	return r->has_token ? r->token : NULL;
 }
 
-struct requests *
-requests_new(const struct shadow_config *cfg, struct store *store,
-    struct rate *rate)
+/* The map's key: the first 8 bytes of the full one. */
+static uint64_t
+seen_key(const unsigned char *key)
 {
-	struct requests *b = calloc(1, sizeof(*b));
+	uint64_t k;
 
-	if (b == NULL)
-		return NULL;
+	memcpy(&k, key, sizeof(k));
+	return k;
+}
+
+static int
+seen_load_row(void *ud, int64_t id, const unsigned char *key)
+{
+	return seen_put(ud, seen_key(key), id);
+}
+
+int
+requests_new(struct requests **out, const struct shadow_config *cfg,
+    struct store *store, struct rate *rate, char *err, size_t errlen)
+{
+	struct requests *b;
+
+	*out = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->seen = seen_new()) == NULL) {
+		free(b);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	b->cfg = cfg;
 	b->store = store;
 	b->rate = rate;
-	return b;
+	if ((b->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (b->md = EVP_MD_CTX_new()) == NULL) {
+		snprintf(err, errlen, "can't set up SHA-256 (OpenSSL); check "
+		    "the OpenSSL installation");
+		requests_free(b);
+		return -1;
+	}
+	/* the outcomes kept by an earlier run, for the requests it left */
+	if (cfg->dedupe_window > 0 && store_outcome_each(store,
+	    now_seconds() - cfg->dedupe_window, seen_load_row, b->seen, err,
+	    errlen) == -1) {
+		requests_free(b);
+		return -1;
+	}
+	*out = b;
+	return 0;
 }
 
 void
@@ -83,6 +123,9 @@ requests_free(struct requests *b)
 {
 	if (b == NULL)
 		return;
+	seen_free(b->seen);
+	EVP_MD_CTX_free(b->md);
+	EVP_MD_free(b->sha256);
 	free(b->batch);
 	free(b->done);
 	free(b);
@@ -340,17 +383,26 @@ outcome_kept(const struct request *r)
 	return r->nanswers > 0 && r->code != 429 && r->code < 500;
 }
 
+/*
+ * The key of a request's outcome: SHA-256 of thing, shadow name ("" for
+ * the classic shadow), operation, clientToken and payload, the strings
+ * NUL-ended so that no two requests run together alike.
+ */
 static int
-dedupe_key(struct request *r, struct incoming *in)
+dedupe_key(struct requests *b, struct request *r, struct incoming *in)
 {
+	unsigned char op = (unsigned char)r->op;
 	unsigned int len = 0;
 
-	in->key.thing = r->thing;
-	in->key.shadow = shadow_arg(r);
-	in->key.op = (int)r->op;
-	in->key.token = r->token;
-	if (EVP_Digest(in->payload, in->len, in->key.hash, &len, EVP_sha256(),
-	    NULL) != 1 || len != sizeof(in->key.hash))
+	if (EVP_DigestInit_ex(b->md, b->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(b->md, r->thing, strlen(r->thing) + 1) != 1 ||
+	    EVP_DigestUpdate(b->md, r->named ? r->shadow : "",
+	    r->named ? strlen(r->shadow) + 1 : 1) != 1 ||
+	    EVP_DigestUpdate(b->md, &op, 1) != 1 ||
+	    EVP_DigestUpdate(b->md, r->token, strlen(r->token) + 1) != 1 ||
+	    EVP_DigestUpdate(b->md, in->payload, in->len) != 1 ||
+	    EVP_DigestFinal_ex(b->md, in->key, &len) != 1 ||
+	    len != sizeof(in->key))
 		return -1;
 	in->dedupe = true;
 	return 0;
@@ -362,15 +414,18 @@ dedupe_answer(struct requests *b, struct request *r, struct incoming *in)
 {
 	struct store_outcome o;
 	char err[512];
+	int64_t id;
 	int found;
 
-	if (dedupe_key(r, in) == -1) {
-		log_error("can't hash the payload of a request for %s: its "
+	if (dedupe_key(b, r, in) == -1) {
+		log_error("can't hash a request for %s (OpenSSL SHA-256): its "
 		    "outcome is not kept", r->thing);
 		in->dedupe = false;
 		return 0;
 	}
-	found = store_dedupe_find(b->store, &in->key,
+	if (!seen_find(b->seen, seen_key(in->key), &id))
+		return 0;
+	found = store_outcome_get(b->store, id, in->key,
 	    now_seconds() - b->cfg->dedupe_window, &o, err, sizeof(err));
 	if (found == -1) {
 		store_failed(b, r, err);
@@ -394,6 +449,7 @@ dedupe_keep(struct requests *b, struct request *r, struct incoming *in)
 {
 	struct store_outcome o;
 	char err[512];
+	int64_t id;
 
 	if (!in->dedupe || !outcome_kept(r))
 		return;
@@ -405,9 +461,17 @@ dedupe_keep(struct requests *b, struct request *r, struct incoming *in)
 		log_error("out of memory keeping the outcome for %s", r->thing);
 		return;
 	}
-	if (store_dedupe_put(b->store, &in->key, now_seconds(), &o, err,
-	    sizeof(err)) == -1)
+	if (store_outcome_put(b->store, in->key, now_seconds(), &o, &id, err,
+	    sizeof(err)) == -1) {
 		store_failed(b, r, err);
+		return;
+	}
+	/* a row of a batch rolled back is not found: its key differs or it
+	 * is gone, so the map may name it */
+	if (seen_put(b->seen, seen_key(in->key), id) == -1)
+		log_error("out of memory: the outcome of a request for %s is "
+		    "kept but can't be found: delivered again, it would be "
+		    "applied again", r->thing);
 }
 
 /* One poll round may bring more than BATCH_MIN requests: grow. */
@@ -543,13 +607,16 @@ outbox_trim(struct requests *b, char *err, size_t errlen)
 static int
 dedupe_prune(struct requests *b, char *err, size_t errlen)
 {
-	int64_t now = now_seconds();
+	int64_t now = now_seconds(), first_kept;
 
 	if (b->cfg->dedupe_window <= 0 || now == b->pruned_at)
 		return 0;
 	b->pruned_at = now;
-	return store_dedupe_prune(b->store, now - b->cfg->dedupe_window, err,
-	    errlen);
+	if (store_outcome_prune(b->store, now - b->cfg->dedupe_window,
+	    &first_kept, err, errlen) == -1)
+		return -1;
+	seen_forget_before(b->seen, first_kept);
+	return 0;
 }
 
 /*

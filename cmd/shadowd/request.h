@@ -14,12 +14,14 @@
  * transaction (the store's outbox) until the broker has them
  * (requests_delivered); after a crash, requests_replay hands back the ones
  * left. A write with a clientToken keeps its outcome there too, keyed by
- * thing, shadow, operation, token and payload: delivered again within
+ * a hash of thing, shadow, operation, token and payload, and found again
+ * through a map in memory (seen.h): delivered again within
  * --dedupe-window seconds, it gets the first answer (accepted or rejected
  * only, no documents or delta) and is not applied again.
  *
  * Offers:
- *   requests_new      the handler over a store (and a rate limiter or NULL)
+ *   requests_new      the handler over a store (and a rate limiter or NULL),
+ *                     with the outcomes an earlier run kept
  *   requests_handle   validate, rate-limit and apply one request inside the
  *                     batch; its answers wait in the returned request
  *   requests_pending  how many requests the batch holds
@@ -77,8 +79,10 @@ struct request {
 	struct request_answer answers[REQUEST_MAX_ANSWERS];
 };
 
-struct requests *requests_new(const struct shadow_config *cfg,
-    struct store *store, struct rate *rate);
+/* 0, or -1 with err filled (out of memory, or the store's outcomes
+ * unreadable). */
+int requests_new(struct requests **out, const struct shadow_config *cfg,
+    struct store *store, struct rate *rate, char *err, size_t errlen);
 void requests_free(struct requests *b);
 
 /*

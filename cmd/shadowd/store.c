@@ -17,7 +17,7 @@
 
 /* "SHDW": marks the file as ours, so a foreign database is never touched. */
 #define STORE_APP_ID 0x53484457
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_FILE "shadows.db"
 #define STORE_LOCK_FILE "shadowd.lock"
 #define STORE_BUSY_MS 2000
@@ -29,9 +29,11 @@ enum stmt {
 	STMT_LOAD,
 	STMT_SAVE,
 	STMT_LIST,
-	STMT_DEDUPE_FIND,
-	STMT_DEDUPE_PUT,
-	STMT_DEDUPE_PRUNE,
+	STMT_OUTCOME_GET,
+	STMT_OUTCOME_PUT,
+	STMT_OUTCOME_FIRST,
+	STMT_OUTCOME_PRUNE,
+	STMT_OUTCOME_ALL,
 	STMT_OUTBOX_ADD,
 	STMT_OUTBOX_DONE,
 	STMT_OUTBOX_ALL,
@@ -50,16 +52,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/* BINARY collation: names in bytewise order, along the key */
 	[STMT_LIST] = "SELECT name FROM shadows WHERE thing = ?1 AND "
 	    "name > ?2 AND present = 1 ORDER BY name LIMIT ?3",
-	[STMT_DEDUPE_FIND] = "SELECT code, msg, answer FROM dedupe WHERE "
-	    "thing = ?1 AND name = ?2 AND op = ?3 AND token = ?4 AND "
-	    "hash = ?5 AND at >= ?6",
-	[STMT_DEDUPE_PUT] = "INSERT OR REPLACE INTO dedupe "
-	    "(thing, name, op, token, hash, at, code, msg, answer) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_OUTCOME_GET] = "SELECT key, at, code, msg, answer FROM outcomes "
+	    "WHERE id = ?1",
+	[STMT_OUTCOME_PUT] = "INSERT INTO outcomes "
+	    "(id, key, at, code, msg, answer) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	/* rows are in time order: the scan stops at the first one kept */
-	[STMT_DEDUPE_PRUNE] = "DELETE FROM dedupe WHERE id < coalesce("
-	    "(SELECT id FROM dedupe WHERE at >= ?1 ORDER BY id LIMIT 1), "
-	    "9223372036854775807)",
+	[STMT_OUTCOME_FIRST] = "SELECT id FROM outcomes WHERE at >= ?1 "
+	    "ORDER BY id LIMIT 1",
+	[STMT_OUTCOME_PRUNE] = "DELETE FROM outcomes WHERE id < ?1",
+	[STMT_OUTCOME_ALL] = "SELECT id, key FROM outcomes WHERE at >= ?1 "
+	    "ORDER BY id",
 	[STMT_OUTBOX_ADD] = "INSERT INTO outbox (id, topic, body) "
 	    "VALUES (?1, ?2, ?3)",
 	[STMT_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1",
@@ -78,31 +80,33 @@ static const char schema_sql[] =
     ") WITHOUT ROWID";
 
 /*
- * Schema 2 (a schema 1 file gets these at open): the outcome of each
- * write with a clientToken (shadowd(8), EXACTLY ONCE), and the answers
- * committed but not yet acknowledged by the broker. Both are appended in
- * time order (rowid), so new rows fill the last pages only and old ones
- * go from the front; the outcomes are found by their key's index.
+ * Since schema 2: the answers committed but not yet acknowledged by the
+ * broker, appended in time order (rowid), so new rows fill the last pages
+ * only and old ones go from the front.
  */
 static const char schema2_sql[] =
-    "CREATE TABLE dedupe ("
-    " id INTEGER PRIMARY KEY,"
-    " thing TEXT NOT NULL,"
-    " name TEXT NOT NULL,"
-    " op INTEGER NOT NULL,"
-    " token TEXT NOT NULL,"
-    " hash BLOB NOT NULL,"
-    " at INTEGER NOT NULL,"
-    " code INTEGER NOT NULL,"
-    " msg INTEGER NOT NULL,"
-    " answer TEXT NOT NULL"
-    ");"
-    "CREATE UNIQUE INDEX dedupe_key ON dedupe "
-    "(thing, name, op, token, hash);"
     "CREATE TABLE outbox ("
     " id INTEGER PRIMARY KEY,"
     " topic TEXT NOT NULL,"
     " body TEXT NOT NULL"
+    ")";
+
+/*
+ * Since schema 3: the outcome of each write with a clientToken (shadowd(8),
+ * EXACTLY ONCE), appended in time order like the outbox and without an
+ * index: key is the SHA-256 of the request, and shadowd finds rows by id
+ * from a map in memory (seen.h) rebuilt at start. Schema 2 had a table
+ * `dedupe` with an index on the key; its outcomes are dropped.
+ */
+static const char schema3_sql[] =
+    "DROP TABLE IF EXISTS dedupe;"
+    "CREATE TABLE outcomes ("
+    " id INTEGER PRIMARY KEY,"
+    " key BLOB NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " code INTEGER NOT NULL,"
+    " msg INTEGER NOT NULL,"
+    " answer TEXT NOT NULL"
     ")";
 
 struct store {
@@ -110,6 +114,7 @@ struct store {
 	char *path;
 	int lock_fd;
 	int64_t outbox_next;         /* the id of the next outbox row */
+	int64_t outcome_next;        /* the id of the next outcome row */
 	sqlite3_stmt *stmt[STMT_COUNT];
 };
 
@@ -186,7 +191,7 @@ store_query_int(struct store *st, const char *sql, long long *out)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* A new file gets every table; a schema 1 file (from) the tables of 2. */
+/* A new file gets every table; an older one (from) the tables since. */
 static int
 store_create_schema(struct store *st, long long from, char *err,
     size_t errlen)
@@ -197,8 +202,9 @@ store_create_schema(struct store *st, long long from, char *err,
 		return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; "
 	    "PRAGMA user_version = %d", STORE_APP_ID, STORE_SCHEMA_VERSION);
-	if ((from == 0 && store_exec(st, schema_sql, err, errlen) == -1) ||
-	    store_exec(st, schema2_sql, err, errlen) == -1 ||
+	if ((from < 1 && store_exec(st, schema_sql, err, errlen) == -1) ||
+	    (from < 2 && store_exec(st, schema2_sql, err, errlen) == -1) ||
+	    store_exec(st, schema3_sql, err, errlen) == -1 ||
 	    store_exec(st, sql, err, errlen) == -1 ||
 	    store_exec(st, "COMMIT", err, errlen) == -1) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -311,6 +317,11 @@ store_setup(struct store *st, char *err, size_t errlen)
 	    &last) == -1)
 		return store_error(st, err, errlen, "can't read the outbox");
 	st->outbox_next = last + 1;
+	if (store_query_int(st, "SELECT coalesce(max(id), 0) FROM outcomes",
+	    &last) == -1)
+		return store_error(st, err, errlen, "can't read the outcomes "
+		    "of earlier requests");
+	st->outcome_next = last + 1;
 	return store_prepare(st, err, errlen);
 }
 
@@ -657,42 +668,30 @@ store_list_named(struct store *st, const char *thing, const char *after,
 	return 0;
 }
 
-/* Bind thing, name, op, token and hash (?1 to ?5) of a dedupe key. */
-static int
-bind_dedupe_key(struct store *st, sqlite3_stmt *s,
-    const struct store_dedupe_key *k, char *err, size_t errlen)
-{
-	if (bind_names(st, s, k->thing, k->shadow, err, errlen) == -1)
-		return -1;
-	if (sqlite3_bind_int(s, 3, k->op) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 4, k->token, -1, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_blob(s, 5, k->hash, (int)sizeof(k->hash),
-	    SQLITE_STATIC) != SQLITE_OK)
-		return bind_failed(st, s, err, errlen);
-	return 0;
-}
-
 int
-store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
-    int64_t since, struct store_outcome *out, char *err, size_t errlen)
+store_outcome_get(struct store *st, int64_t id,
+    const unsigned char key[STORE_KEY_LEN], int64_t since,
+    struct store_outcome *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = st->stmt[STMT_DEDUPE_FIND];
+	sqlite3_stmt *s = st->stmt[STMT_OUTCOME_GET];
 	const unsigned char *answer;
 	int rc, ret = 0, sys;
 
 	memset(out, 0, sizeof(*out));
-	if (bind_dedupe_key(st, s, k, err, errlen) == -1)
-		return -1;
-	if (sqlite3_bind_int64(s, 6, since) != SQLITE_OK)
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
 	sys = os_error(st, rc, errno);
 	if (rc == SQLITE_ROW) {
-		out->code = sqlite3_column_int(s, 0);
-		out->msg = sqlite3_column_int(s, 1);
-		answer = sqlite3_column_text(s, 2);
+		/* another request whose key begins alike, or too old */
+		if (sqlite3_column_bytes(s, 0) != STORE_KEY_LEN ||
+		    memcmp(sqlite3_column_blob(s, 0), key, STORE_KEY_LEN) != 0 ||
+		    sqlite3_column_int64(s, 1) < since)
+			goto done;
+		out->code = sqlite3_column_int(s, 2);
+		out->msg = sqlite3_column_int(s, 3);
+		answer = sqlite3_column_text(s, 4);
 		if (answer == NULL ||
 		    (out->answer = strdup((const char *)answer)) == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -702,27 +701,33 @@ store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
 	} else if (rc != SQLITE_DONE)
 		ret = store_step_error(st, rc, sys, err, errlen,
 		    "can't read the outcomes of earlier requests");
+done:
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
 }
 
 int
-store_dedupe_put(struct store *st, const struct store_dedupe_key *k,
-    int64_t now, const struct store_outcome *o, char *err, size_t errlen)
+store_outcome_put(struct store *st, const unsigned char key[STORE_KEY_LEN],
+    int64_t now, const struct store_outcome *o, int64_t *id, char *err,
+    size_t errlen)
 {
-	sqlite3_stmt *s = st->stmt[STMT_DEDUPE_PUT];
+	sqlite3_stmt *s = st->stmt[STMT_OUTCOME_PUT];
 
-	if (bind_dedupe_key(st, s, k, err, errlen) == -1)
-		return -1;
-	if (sqlite3_bind_int64(s, 6, now) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 7, o->code) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 8, o->msg) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 9, o->answer, -1, SQLITE_STATIC) !=
+	if (sqlite3_bind_int64(s, 1, st->outcome_next) != SQLITE_OK ||
+	    sqlite3_bind_blob(s, 2, key, STORE_KEY_LEN, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 4, o->code) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 5, o->msg) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 6, o->answer, -1, SQLITE_STATIC) !=
 	    SQLITE_OK)
 		return bind_failed(st, s, err, errlen);
-	return store_step_done(st, STMT_DEDUPE_PUT, err, errlen,
-	    "can't keep the outcome of a request");
+	if (store_step_done(st, STMT_OUTCOME_PUT, err, errlen,
+	    "can't keep the outcome of a request") == -1)
+		return -1;
+	*id = st->outcome_next++;
+	return 0;
 }
 
 /* A statement whose one parameter is an integer, run once. */
@@ -736,11 +741,57 @@ store_step_int(struct store *st, enum stmt which, int64_t v, char *err,
 }
 
 int
-store_dedupe_prune(struct store *st, int64_t before, char *err,
+store_outcome_prune(struct store *st, int64_t before, int64_t *first_kept,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_OUTCOME_FIRST];
+	int rc, sys;
+
+	if (sqlite3_bind_int64(s, 1, before) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	errno = 0;
+	rc = sqlite3_step(s);
+	sys = os_error(st, rc, errno);
+	/* none as recent: every row goes */
+	*first_kept = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) :
+	    st->outcome_next;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_step_error(st, rc, sys, err, errlen,
+		    "can't forget old outcomes");
+	return store_step_int(st, STMT_OUTCOME_PRUNE, *first_kept, err,
+	    errlen, "can't forget old outcomes");
+}
+
+int
+store_outcome_each(struct store *st, int64_t since, int (*fn)(void *ud,
+    int64_t id, const unsigned char *key), void *ud, char *err,
     size_t errlen)
 {
-	return store_step_int(st, STMT_DEDUPE_PRUNE, before, err, errlen,
-	    "can't forget old outcomes");
+	sqlite3_stmt *s = st->stmt[STMT_OUTCOME_ALL];
+	int rc, sys, ret = 0;
+
+	if (sqlite3_bind_int64(s, 1, since) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	errno = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 1) != STORE_KEY_LEN)
+			continue;
+		if (fn(ud, sqlite3_column_int64(s, 0),
+		    sqlite3_column_blob(s, 1)) == -1) {
+			snprintf(err, errlen, "out of memory");
+			ret = -1;
+			break;
+		}
+	}
+	sys = os_error(st, rc, errno);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (ret == 0 && rc != SQLITE_DONE)
+		return store_step_error(st, rc, sys, err, errlen,
+		    "can't read the outcomes of earlier requests");
+	return ret;
 }
 
 int

@@ -4,7 +4,7 @@
  * returns, one fsync of the log per batch), one row per (thing, shadow
  * name; "" for the classic shadow) holding the version, whether the shadow
  * exists, its snapshot and when it was deleted; the outcomes of recent
- * writes (dedupe) and the answers not yet delivered (outbox).
+ * writes (outcomes) and the answers not yet delivered (outbox).
  *
  * Offers:
  *   store_open       create the directory (0700) and the database, or open
@@ -18,9 +18,11 @@
  *   store_mark_deleted   forget the document, remember the version
  *   store_list_named     the names of a thing's named shadows that exist,
  *                    bytewise sorted, after a given name, a page at a time
- *   store_dedupe_find / store_dedupe_put / store_dedupe_prune   the first
- *                    outcome of a write with a clientToken, by thing,
- *                    shadow, operation, token and payload hash, since a time
+ *   store_outcome_put / store_outcome_get / store_outcome_prune /
+ *   store_outcome_each   the first outcome of a write with a clientToken,
+ *                    appended under the request's key, read back by row id
+ *                    (the map from key to row is the caller's: seen.h),
+ *                    pruned by age, all read at start
  *   store_outbox_add / store_outbox_done / store_outbox_each   answers kept
  *                    in the transaction of their request until the broker
  *                    has them; the ones left are read back at start
@@ -62,27 +64,32 @@ int store_mark_deleted(struct store *st, const char *thing,
 int store_list_named(struct store *st, const char *thing, const char *after,
     int limit, json_object *names, bool *more, char *err, size_t errlen);
 
-/* The key of a write's outcome; hash: SHA-256 of the payload. */
-struct store_dedupe_key {
-	const char *thing;
-	const char *shadow;                 /* NULL: the classic shadow */
-	int op;
-	const char *token;
-	unsigned char hash[32];
-};
+/* An outcome's key: the SHA-256 of the request (request.c says of what). */
+#define STORE_KEY_LEN 32
 
 struct store_outcome {
 	int code;                           /* 200, or the error's code */
 	int msg;                            /* the answer's enum shadow_msg */
-	char *answer;                       /* its JSON; find: malloc'd */
+	char *answer;                       /* its JSON; get: malloc'd */
 };
 
-/* 1 and *out filled (free out->answer), 0 when none since `since`, -1. */
-int store_dedupe_find(struct store *st, const struct store_dedupe_key *k,
-    int64_t since, struct store_outcome *out, char *err, size_t errlen);
-int store_dedupe_put(struct store *st, const struct store_dedupe_key *k,
-    int64_t now, const struct store_outcome *o, char *err, size_t errlen);
-int store_dedupe_prune(struct store *st, int64_t before, char *err,
+/* Row id with the key and not older than since: 1 and *out filled (free
+ * out->answer); another key, older, or no such row: 0; or -1. */
+int store_outcome_get(struct store *st, int64_t id,
+    const unsigned char key[STORE_KEY_LEN], int64_t since,
+    struct store_outcome *out, char *err, size_t errlen);
+/* Appended; *id: its row. */
+int store_outcome_put(struct store *st,
+    const unsigned char key[STORE_KEY_LEN], int64_t now,
+    const struct store_outcome *o, int64_t *id, char *err, size_t errlen);
+/* Rows older than `before` go; *first_kept: every row left has an id at
+ * least this. */
+int store_outcome_prune(struct store *st, int64_t before,
+    int64_t *first_kept, char *err, size_t errlen);
+/* fn for each row since a time, in order; fn returning -1 stops it (out
+ * of memory). */
+int store_outcome_each(struct store *st, int64_t since, int (*fn)(void *ud,
+    int64_t id, const unsigned char *key), void *ud, char *err,
     size_t errlen);
 
 int store_outbox_add(struct store *st, const char *topic, const char *body,

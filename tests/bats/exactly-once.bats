@@ -123,6 +123,24 @@ burst_trial() {
 	assert_equal "$(answer delete/accepted)" "$first"
 }
 
+@test "the outcomes outlive a restart: delivered again to the next shadowd, a request gets its first answer and is not applied again" {
+	local t r first; t=$(thing); r=$(root "$t")
+	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"r1"}' 2
+	first=$(answer update/accepted)
+	run ask "$r" delete '{"clientToken":"d1"}'
+	assert_equal "$(answer delete/accepted | jq .version)" 1
+	shadowd_stop
+	sd_start
+	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"r1"}' 1
+	assert_equal "$(answer_kinds)" "update/accepted"
+	assert_equal "$(answer update/accepted)" "$first"
+	run ask "$r" delete '{"clientToken":"d1"}'
+	assert_equal "$(answer delete/accepted | jq .version)" 1
+	# still deleted, nothing applied again
+	run ask "$r" get '{"clientToken":"g1"}'
+	assert_equal "$(answer get/rejected | jq .code)" 404
+}
+
 @test "the outcomes expire after --dedupe-window; with --dedupe-window 0 every delivery is applied" {
 	local t r; t=$(thing); r=$(root "$t")
 	shadowd_stop
@@ -140,7 +158,7 @@ burst_trial() {
 	run ask "$r" update '{"state":{"reported":{"a":2}},"clientToken":"w"}' 2
 	assert_equal "$(answer update/accepted | jq .version)" 4
 	# and pruned from the store (at the next batch)
-	[ "$(sqlite3 "$TD/shadowd-data/shadows.db" "SELECT count(*) FROM dedupe WHERE token = 'w'")" -eq 1 ]
+	[ "$(sqlite3 "$TD/shadowd-data/shadows.db" "SELECT count(*) FROM outcomes WHERE json_extract(answer, '\$.clientToken') = 'w'")" -eq 1 ]
 	shadowd_stop
 	sd_start
 }

@@ -123,12 +123,12 @@ assert_500() {
 @test "a shadowd database of a newer schema is refused at start and left byte for byte" {
 	local dir=$TD/newer
 	mkdir -p "$dir"
-	shadowd_db_make "$dir/shadows.db" 3
+	shadowd_db_make "$dir/shadows.db" 99
 	cp "$dir/shadows.db" "$TD/newer-copy.db"
 	run "$BIN/shadowd" --data-dir "$dir" -i sd-newer
 	assert_failure 1
 	assert_output --partial "$dir/shadows.db"
-	assert_output --partial "schema version 3"
+	assert_output --partial "schema version 99"
 	cmp "$dir/shadows.db" "$TD/newer-copy.db"
 	[ ! -e "$dir/shadows.db-wal" ]
 }
@@ -175,6 +175,31 @@ assert_500() {
 	    '.version == 1 and .state.reported.x == $x and
 	     .metadata.reported.x.timestamp == 1 and .clientToken == "cp"'
 	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM shadows')" = 200 ]
+}
+
+@test "a schema 2 database is upgraded: its shadows and unpublished answers are kept, its outcomes table replaced" {
+	local dir=$TD/schema2 pid r=\$aws/things/t9/shadow r2 out
+	r2=$(root "$(thing)")
+	mkdir -p "$dir"
+	shadowd_db_make "$dir/shadows.db" 2
+	sqlite3 "$dir/shadows.db" "CREATE TABLE dedupe (id INTEGER PRIMARY KEY, thing TEXT NOT NULL, name TEXT NOT NULL, op INTEGER NOT NULL, token TEXT NOT NULL, hash BLOB NOT NULL, at INTEGER NOT NULL, code INTEGER NOT NULL, msg INTEGER NOT NULL, answer TEXT NOT NULL); CREATE UNIQUE INDEX dedupe_key ON dedupe (thing, name, op, token, hash); CREATE TABLE outbox (id INTEGER PRIMARY KEY, topic TEXT NOT NULL, body TEXT NOT NULL); INSERT INTO outbox (topic, body) VALUES ('$r/update/accepted', '{\"clientToken\":\"kept2\",\"version\":5}');"
+	kill -STOP "$SHADOWD_PID"
+	"$BIN/shadowd" --data-dir "$dir" -i sd-schema2 >"$TD/schema2.log" 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	wait_for_line "$TD/schema2.log" ready 10
+	wait_answers "$r" 1 10
+	out=$(ask "$r2" update '{"state":{"reported":{"y":1}},"clientToken":"up2"}' 2)
+	kill -TERM "$pid"
+	wait_gone "$pid"
+	kill -CONT "$SHADOWD_PID"
+	assert_equal "$(answers_of "$r" | head -1 | cut -d' ' -f2- | jq -c '[.clientToken, .version]')" '["kept2",5]'
+	assert_equal "$(answer update/accepted "$out" | jq -c '[.version, .clientToken]')" '[1,"up2"]'
+	[ "$(sqlite3 "$dir/shadows.db" 'PRAGMA user_version')" = 3 ]
+	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM shadows')" = 201 ]
+	[ "$(sqlite3 "$dir/shadows.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('dedupe', 'dedupe_key')")" = 0 ]
+	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM outcomes')" = 1 ]
+	[ "$(sqlite3 "$dir/shadows.db" 'PRAGMA integrity_check')" = ok ]
 }
 
 @test "a second shadowd on the same --data-dir is refused, naming the directory and the first one's pid" {
