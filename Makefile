@@ -115,7 +115,9 @@ UNIT_LINK_test_owned = $(BUILD)/cmd/shadowdev/owned.o
 UNIT_PROG_test_owned = shadowdev
 UNIT_LINK_test_statefile = $(BUILD)/cmd/shadowdev/statefile.o
 UNIT_PROG_test_statefile = shadowdev
-UNIT_LINK_test_fuzz_regressions = $(BUILD)/cmd/shadowdev/statefile.o
+UNIT_LINK_test_route = $(BUILD)/cmd/shadowd/route.o
+UNIT_LINK_test_fuzz_regressions = $(BUILD)/cmd/shadowdev/statefile.o \
+	$(BUILD)/cmd/shadowd/route.o
 UNIT_PROG_test_fuzz_regressions = shadowdev
 
 all: $(BINS)

@@ -21,20 +21,16 @@
 #include "doc.h"
 #include "hex.h"
 #include "http.h"
-#include "json.h"
 #include "log.h"
 #include "request.h"
+#include "route.h"
 #include "sigv4.h"
 #include "store.h"
 #include "topic.h"
 
 #define IDLE_TIMEOUT_S 60
-#define PAGE_SIZE_DEFAULT 25
-#define PAGE_SIZE_MAX 100
 #define TOKEN_KEY_LEN 32
-#define TOKEN_MAC_LEN 16
-#define PUBLISH_TOPIC_MAX 256
-#define PUBLISH_TOPIC_LEVELS 7
+#define TOKEN_MAC_LEN ROUTE_TOKEN_MAC_LEN
 #define PEM_MAX (1024 * 1024)
 
 #define MSG_NO_TOKEN "Missing Authentication Token"
@@ -51,19 +47,6 @@ struct dataplane {
 	struct http *http;
 	char where[80];
 	unsigned char token_key[TOKEN_KEY_LEN];
-};
-
-enum route_op {
-	ROUTE_SHADOW,        /* /things/T/shadow */
-	ROUTE_LIST,          /* /api/things/shadow/ListNamedShadowsForThing/T */
-	ROUTE_PUBLISH        /* /topics/TOPIC */
-};
-
-/* A query parameter, percent-decoded. */
-struct param {
-	char name[32];
-	char value[512];
-	bool seen;
 };
 
 /* ------------------------------------------------------------------ */
@@ -167,40 +150,6 @@ dataplane_answer(struct dataplane *dp, struct request *r)
 	} else {
 		respond_error(q, 500, DOC_MSG_INTERNAL);
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Paths and queries, as sent */
-
-/* Fill the wanted parameters from the raw query; -1 on bad encoding. */
-static int
-query_parse(const char *query, struct param *p, size_t np)
-{
-	const char *s = query, *amp, *eq;
-	size_t klen, vlen, i, dlen;
-	char key[64];
-
-	while (s != NULL && *s != '\0') {
-		amp = strchr(s, '&');
-		klen = amp ? (size_t)(amp - s) : strlen(s);
-		eq = memchr(s, '=', klen);
-		vlen = eq ? klen - (size_t)(eq - s) - 1 : 0;
-		if (eq != NULL)
-			klen = (size_t)(eq - s);
-		if (percent_decode(s, klen, key, sizeof(key), &dlen) == -1)
-			return -1;
-		for (i = 0; i < np; i++) {
-			if (p[i].seen || strcmp(p[i].name, key) != 0)
-				continue;
-			if (percent_decode(eq ? eq + 1 : "", vlen, p[i].value,
-			    sizeof(p[i].value), &dlen) == -1 ||
-			    strlen(p[i].value) != dlen)
-				return -1;
-			p[i].seen = true;
-		}
-		s = amp ? amp + 1 : NULL;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -334,95 +283,37 @@ token_make(const struct dataplane *dp, const char *thing, const char *name,
 	hex_encode(mac, TOKEN_MAC_LEN, out + 2 * nl + 1);
 }
 
-/* The name a token continues after; -1 when shadowd did not issue it. */
-static int
-token_read(const struct dataplane *dp, const char *thing, const char *token,
-    char name[SHADOW_NAME_MAX + 1])
+/* Whether shadowd issued the token route_parse read (r->after, r->token_mac)
+ * for this thing. */
+static bool
+token_issued(const struct dataplane *dp, const struct route *r)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	char want[2 * TOKEN_MAC_LEN + 1];
-	const char *dot = strchr(token, '.');
-	size_t hl, i;
-	int hi, lo;
 
-	if (dot == NULL || (hl = (size_t)(dot - token)) % 2 != 0 ||
-	    hl == 0 || hl / 2 > SHADOW_NAME_MAX ||
-	    strlen(dot + 1) != 2 * TOKEN_MAC_LEN)
-		return -1;
-	for (i = 0; i < hl / 2; i++) {
-		if ((hi = hex_value(token[2 * i])) < 0 ||
-		    (lo = hex_value(token[2 * i + 1])) < 0)
-			return -1;
-		name[i] = (char)(hi * 16 + lo);
-	}
-	name[hl / 2] = '\0';
-	if (!shadow_name_valid(name, hl / 2))
-		return -1;
-	token_mac(dp, thing, name, mac);
+	token_mac(dp, r->thing, r->after, mac);
 	hex_encode(mac, TOKEN_MAC_LEN, want);
-	return CRYPTO_memcmp(want, dot + 1, sizeof(want) - 1) == 0 ? 0 : -1;
+	return CRYPTO_memcmp(want, r->token_mac, sizeof(want) - 1) == 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* Operations */
+/* Operations, on routes route_parse read */
 
 static void
 shadow_request(struct dataplane *dp, struct http_request *q,
-    const char *thing)
+    const struct route *r)
 {
-	struct param p[] = { { .name = "name" } };
-	const char *m = http_method(q), *body = "";
-	enum shadow_msg op;
+	const char *body = "";
 	size_t len = 0;
 
-	if (strcmp(m, "GET") == 0)
-		op = SHADOW_MSG_GET;
-	else if (strcmp(m, "POST") == 0)
-		op = SHADOW_MSG_UPDATE;
-	else if (strcmp(m, "DELETE") == 0)
-		op = SHADOW_MSG_DELETE;
-	else {
-		respond_error_typed(q, 405, error_type(405), "Method not "
-		    "allowed; this path takes GET, POST and DELETE",
-		    "GET, POST, DELETE");
-		return;
-	}
-	if (query_parse(http_query(q), p, 1) == -1) {
-		respond_error(q, 400, "Invalid percent-encoding in the query");
-		return;
-	}
-	if (p[0].seen && !shadow_name_valid(p[0].value, strlen(p[0].value))) {
-		respond_error(q, 400, "Invalid shadow name: 1 to 64 of "
-		    "A-Z a-z 0-9 : _ - $");
-		return;
-	}
-	if (op == SHADOW_MSG_UPDATE)
+	if (r->msg == SHADOW_MSG_UPDATE)
 		body = http_body(q, &len);
-	if (requests_handle(dp->hooks.requests, thing,
-	    p[0].seen ? p[0].value : NULL, op, body, len, q) == NULL) {
+	if (requests_handle(dp->hooks.requests, r->thing,
+	    r->named ? r->shadow : NULL, r->msg, body, len, q) == NULL) {
 		respond_error(q, 500, DOC_MSG_INTERNAL);
 		return;
 	}
 	http_defer(q);
-}
-
-static int
-page_size(struct http_request *q, const struct param *p)
-{
-	char *end;
-	long n;
-
-	if (!p->seen)
-		return PAGE_SIZE_DEFAULT;
-	errno = 0;
-	n = strtol(p->value, &end, 10);
-	if (p->value[0] < '0' || p->value[0] > '9' || *end != '\0' ||
-	    errno != 0 || n < 1 || n > PAGE_SIZE_MAX) {
-		respond_error(q, 400, "Invalid pageSize: an integer from 1 "
-		    "to 100");
-		return -1;
-	}
-	return (int)n;
 }
 
 static json_object *
@@ -454,26 +345,14 @@ fail:
 }
 
 static void
-list_request(struct dataplane *dp, struct http_request *q, const char *thing)
+list_request(struct dataplane *dp, struct http_request *q,
+    const struct route *r)
 {
-	struct param p[] = { { .name = "nextToken" }, { .name = "pageSize" } };
-	char after[SHADOW_NAME_MAX + 1] = "", err[512];
+	char err[512];
 	json_object *names, *o;
 	bool more;
-	int n;
 
-	if (strcmp(http_method(q), "GET") != 0) {
-		respond_error_typed(q, 405, error_type(405), "Method not "
-		    "allowed; this path takes GET", "GET");
-		return;
-	}
-	if (query_parse(http_query(q), p, 2) == -1) {
-		respond_error(q, 400, "Invalid percent-encoding in the query");
-		return;
-	}
-	if ((n = page_size(q, &p[1])) == -1)
-		return;
-	if (p[0].seen && token_read(dp, thing, p[0].value, after) == -1) {
+	if (r->token && !token_issued(dp, r)) {
 		respond_error(q, 400, "Invalid nextToken");
 		return;
 	}
@@ -481,11 +360,11 @@ list_request(struct dataplane *dp, struct http_request *q, const char *thing)
 		respond_error(q, 500, DOC_MSG_INTERNAL);
 		return;
 	}
-	if (store_list_named(dp->hooks.store, thing, after, n, names, &more,
-	    err, sizeof(err)) == -1) {
+	if (store_list_named(dp->hooks.store, r->thing, r->after, r->page_size,
+	    names, &more, err, sizeof(err)) == -1) {
 		log_error("store: %s", err);
 		respond_error(q, 500, DOC_MSG_INTERNAL);
-	} else if ((o = list_answer(dp, thing, names, more)) == NULL) {
+	} else if ((o = list_answer(dp, r->thing, names, more)) == NULL) {
 		respond_error(q, 500, DOC_MSG_INTERNAL);
 	} else {
 		respond_json(q, 200, o, NULL, NULL);
@@ -494,83 +373,22 @@ list_request(struct dataplane *dp, struct http_request *q, const char *thing)
 	json_object_put(names);
 }
 
-static bool
-publish_topic_valid(const char *topic, size_t len)
-{
-	size_t i, levels = 0;
-
-	if (len == 0 || len > PUBLISH_TOPIC_MAX || strlen(topic) != len ||
-	    !json_utf8_valid(topic, len))
-		return false;
-	for (i = 0; i < len; i++) {
-		if (topic[i] == '+' || topic[i] == '#')
-			return false;
-		if (topic[i] == '/' && ++levels > PUBLISH_TOPIC_LEVELS)
-			return false;
-	}
-	return true;
-}
-
-static int
-publish_options(struct http_request *q, int *qos, bool *retain)
-{
-	struct param p[] = { { .name = "qos" }, { .name = "retain" } };
-
-	if (query_parse(http_query(q), p, 2) == -1) {
-		respond_error(q, 400, "Invalid percent-encoding in the query");
-		return -1;
-	}
-	*qos = 0;
-	*retain = false;
-	if (p[0].seen && strcmp(p[0].value, "0") != 0) {
-		if (strcmp(p[0].value, "1") != 0) {
-			respond_error(q, 400, "Invalid qos: 0 or 1");
-			return -1;
-		}
-		*qos = 1;
-	}
-	if (p[1].seen && strcmp(p[1].value, "false") != 0) {
-		if (strcmp(p[1].value, "true") != 0) {
-			respond_error(q, 400, "Invalid retain: true or false");
-			return -1;
-		}
-		*retain = true;
-	}
-	return 0;
-}
-
 static void
 publish_request(struct dataplane *dp, struct http_request *q,
-    const char *raw_topic)
+    const struct route *r)
 {
-	char topic[3 * PUBLISH_TOPIC_MAX + 1];
 	const char *body;
-	size_t tlen, len;
-	bool retain;
-	int qos;
+	size_t len;
 
-	if (strcmp(http_method(q), "POST") != 0) {
-		respond_error_typed(q, 405, error_type(405), "Method not "
-		    "allowed; this path takes POST", "POST");
-		return;
-	}
-	if (percent_decode(raw_topic, strlen(raw_topic), topic, sizeof(topic),
-	    &tlen) == -1 || !publish_topic_valid(topic, tlen)) {
-		respond_error(q, 400, "Invalid topic: 1 to 256 bytes of UTF-8, "
-		    "at most 7 '/', no '+' or '#'");
-		return;
-	}
-	if (publish_options(q, &qos, &retain) == -1)
-		return;
 	body = http_body(q, &len);
-	if (dp->hooks.publish(dp->hooks.ud, topic, body, len, qos,
-	    retain) == -1) {
+	if (dp->hooks.publish(dp->hooks.ud, r->topic, body, len, r->qos,
+	    r->retain) == -1) {
 		respond_error(q, 503, "The broker can't take the message now "
 		    "(not connected); try again, or publish with qos=1 to "
 		    "have it queued");
 		return;
 	}
-	log_debug("http POST /topics/%s: 200", topic);
+	log_debug("http POST /topics/%s: 200", r->topic);
 	http_respond(q, 200, NULL, 0, "", 0);
 }
 
@@ -578,69 +396,30 @@ publish_request(struct dataplane *dp, struct http_request *q,
 /* Routing */
 
 static void
-no_route(struct http_request *q)
-{
-	char msg[300];
-
-	snprintf(msg, sizeof(msg), "No route for %s %.200s", http_method(q),
-	    http_path(q));
-	respond_error(q, 404, msg);
-}
-
-/* The thing of "/PREFIX/T" + suffix (suffix may be ""): decoded into
- * thing; 1 no match, 0 match, -1 match answered 400. */
-static int
-match_thing(struct http_request *q, const char *prefix, const char *suffix,
-    char thing[SHADOW_THING_MAX + 1])
-{
-	const char *path = http_path(q), *start, *end;
-	size_t pl = strlen(prefix), sl = strlen(suffix), n, len;
-
-	if (strncmp(path, prefix, pl) != 0)
-		return 1;
-	start = path + pl;
-	n = strlen(start);
-	if (n <= sl || strcmp(start + n - sl, suffix) != 0)
-		return 1;
-	end = start + n - sl;
-	if (memchr(start, '/', (size_t)(end - start)) != NULL)
-		return 1;
-	if (percent_decode(start, (size_t)(end - start), thing,
-	    SHADOW_THING_MAX + 1, &len) == -1 ||
-	    !shadow_thing_name_valid(thing, len)) {
-		respond_error(q, 400, "Invalid thing name: 1 to 128 of "
-		    "A-Z a-z 0-9 : _ -");
-		return -1;
-	}
-	return 0;
-}
-
-static void
 on_request(void *ud, struct http_request *q)
 {
 	struct dataplane *dp = ud;
-	char thing[SHADOW_THING_MAX + 1];
-	const char *path = http_path(q);
-	int m;
+	struct route r;
 
 	if (dp->creds != NULL && !authorised(dp, q))
 		return;
-	if ((m = match_thing(q, "/things/", "/shadow", thing)) != 1) {
-		if (m == 0)
-			shadow_request(dp, q, thing);
+	if (route_parse(http_method(q), http_path(q), http_query(q),
+	    &r) == -1) {
+		respond_error_typed(q, r.status, error_type(r.status),
+		    r.message, r.allow);
 		return;
 	}
-	if ((m = match_thing(q, "/api/things/shadow/ListNamedShadowsForThing/",
-	    "", thing)) != 1) {
-		if (m == 0)
-			list_request(dp, q, thing);
-		return;
+	switch (r.op) {
+	case ROUTE_SHADOW:
+		shadow_request(dp, q, &r);
+		break;
+	case ROUTE_LIST:
+		list_request(dp, q, &r);
+		break;
+	case ROUTE_PUBLISH:
+		publish_request(dp, q, &r);
+		break;
 	}
-	if (strncmp(path, "/topics/", 8) == 0) {
-		publish_request(dp, q, path + 8);
-		return;
-	}
-	no_route(q);
 }
 
 /* ------------------------------------------------------------------ */

@@ -45,6 +45,9 @@
 #define LLVMFuzzerTestOneInput fuzz_statefile_one
 #include "../fuzz/fuzz_statefile.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_route_one
+#include "../fuzz/fuzz_route.c"
+#undef LLVMFuzzerTestOneInput
 
 struct harness {
 	const char *name;
@@ -61,6 +64,7 @@ static const struct harness harnesses[] = {
 	{ "fuzz_sigv4", NULL, fuzz_sigv4_one },
 	{ "fuzz_awscred", fuzz_awscred_init, fuzz_awscred_one },
 	{ "fuzz_statefile", NULL, fuzz_statefile_one },
+	{ "fuzz_route", NULL, fuzz_route_one },
 };
 
 static int
