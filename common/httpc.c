@@ -13,6 +13,7 @@
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "config.h"
 
 #define LIBCURL_DEFAULT "libcurl.so.4"
@@ -99,8 +100,7 @@ httpc_cleanup(void)
 struct transfer {
 	const struct httpc_request *req;
 	struct httpc_response *resp;
-	size_t cap;
-	bool too_big;
+	struct buf body;           /* max BODY_MAX; too_big past it */
 	bool failed;               /* out of memory in a callback */
 };
 
@@ -108,29 +108,9 @@ static size_t
 on_body(char *data, size_t size, size_t n, void *ud)
 {
 	struct transfer *t = ud;
-	struct httpc_response *r = t->resp;
-	size_t len = size * n, cap;
-	char *grown;
 
-	if (r->body_len + len > (size_t)BODY_MAX) {
-		t->too_big = true;
-		return 0;
-	}
-	if (r->body_len + len + 1 > t->cap) {
-		cap = t->cap != 0 ? t->cap : 4096;
-		while (cap < r->body_len + len + 1)
-			cap *= 2;
-		if ((grown = realloc(r->body, cap)) == NULL) {
-			t->failed = true;
-			return 0;
-		}
-		r->body = grown;
-		t->cap = cap;
-	}
-	memcpy(r->body + r->body_len, data, len);
-	r->body_len += len;
-	r->body[r->body_len] = '\0';
-	return len;
+	buf_append(&t->body, data, size * n);
+	return t->body.failed ? 0 : size * n;
 }
 
 /* Keeps x-amzn-ErrorType ("Name" of "Name:http://internal..."), of the
@@ -352,11 +332,12 @@ httpc_perform(const struct httpc_request *req, struct httpc_response *resp,
     char *err, size_t errlen)
 {
 	char errbuf[CURL_ERROR_SIZE];
-	struct transfer t = { .req = req, .resp = resp };
+	struct transfer t = { .req = req, .resp = resp,
+	    .body = { .max = (size_t)BODY_MAX } };
 	struct curl_slist *headers;
 	enum httpc_status st;
 	CURLcode rc;
-	bool nomem;
+	bool nomem, too_big;
 
 	memset(resp, 0, sizeof(*resp));
 	if ((st = lib_load(err, errlen)) != HTTPC_OK ||
@@ -380,17 +361,22 @@ httpc_perform(const struct httpc_request *req, struct httpc_response *resp,
 	lib.slist_free_all(headers);
 	/* The handle keeps pointers to errbuf and t: forget them. */
 	lib.easy_reset(lib.easy);
-	if (rc == CURLE_OK && resp->body == NULL && (resp->body =
-	    strdup("")) == NULL)
+	/* The body is the answer's only when all went well. */
+	too_big = t.body.too_big;
+	if (t.body.failed)
 		t.failed = true;
-	if (t.failed || (rc != CURLE_OK && t.too_big)) {
-		if (t.too_big)
+	else if (rc == CURLE_OK && (resp->body = buf_finish(&t.body,
+	    &resp->body_len)) == NULL)
+		t.failed = true;
+	buf_free(&t.body);
+	if (t.failed) {
+		if (too_big)
 			snprintf(err, errlen, "%s %s: the answer is larger than "
 			    "%ld bytes", req->method, req->url, BODY_MAX);
 		else
 			snprintf(err, errlen, "out of memory");
 		httpc_response_free(resp);
-		return t.too_big ? HTTPC_ERR_CONNECT : HTTPC_ERR_NOMEM;
+		return too_big ? HTTPC_ERR_CONNECT : HTTPC_ERR_NOMEM;
 	}
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s %s: %s", req->method, req->url,

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "buf.h"
 #include "hex.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -28,60 +29,6 @@ sigv4_sha256_hex(const void *data, size_t len, char out[SIGV4_HEX_LEN + 1])
 	hex_encode(md, sizeof(md), out);
 }
 
-/* A growing string; a failed allocation sticks until the end. */
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *grown;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap != 0 ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((grown = realloc(b->p, cap)) == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = grown;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void
-buf_char(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-/* The string, or NULL (freed) after a failed allocation. */
-static char *
-buf_finish(struct buf *b)
-{
-	if (b->failed || b->p == NULL) {
-		free(b->p);
-		return b->failed ? NULL : strdup("");
-	}
-	return b->p;
-}
-
 /* RFC 3986 unreserved characters: never percent-encoded. */
 static bool
 unreserved(unsigned char c)
@@ -92,7 +39,7 @@ unreserved(unsigned char c)
 }
 
 static void
-buf_encoded(struct buf *b, const char *s, size_t len)
+append_encoded(struct buf *b, const char *s, size_t len)
 {
 	static const char upper[] = "0123456789ABCDEF";
 	char esc[3] = { '%', 0, 0 };
@@ -102,12 +49,12 @@ buf_encoded(struct buf *b, const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (unreserved(c)) {
-			buf_char(b, (char)c);
+			buf_append_char(b, (char)c);
 			continue;
 		}
 		esc[1] = upper[c >> 4];
 		esc[2] = upper[c & 15];
-		buf_add(b, esc, 3);
+		buf_append(b, esc, 3);
 	}
 }
 
@@ -119,7 +66,7 @@ buf_encoded(struct buf *b, const char *s, size_t len)
  * path is "/".
  */
 static void
-buf_canonical_uri(struct buf *b, const char *path)
+append_canonical_uri(struct buf *b, const char *path)
 {
 	size_t len = path != NULL ? strlen(path) : 0, nseg = 0, i, n;
 	const char **seg;
@@ -127,7 +74,7 @@ buf_canonical_uri(struct buf *b, const char *path)
 	const char *p, *end;
 
 	if (len == 0) {
-		buf_char(b, '/');
+		buf_append_char(b, '/');
 		return;
 	}
 	seg = calloc(len / 2 + 2, sizeof(*seg));
@@ -151,14 +98,14 @@ buf_canonical_uri(struct buf *b, const char *path)
 		seglen[nseg++] = n;
 	}
 	if (path[0] == '/')
-		buf_char(b, '/');
+		buf_append_char(b, '/');
 	for (i = 0; i < nseg; i++) {
 		if (i > 0)
-			buf_char(b, '/');
-		buf_encoded(b, seg[i], seglen[i]);
+			buf_append_char(b, '/');
+		append_encoded(b, seg[i], seglen[i]);
 	}
 	if (path[len - 1] == '/' && nseg > 0)
-		buf_char(b, '/');
+		buf_append_char(b, '/');
 done:
 	free(seg);
 	free(seglen);
@@ -167,7 +114,7 @@ done:
 /* s[0..len) percent-decoded then encoded as AWS canonicalizes a query
  * component; a '%' that starts no valid escape stands for itself. */
 static void
-buf_query_component(struct buf *b, const char *s, size_t len)
+append_query_component(struct buf *b, const char *s, size_t len)
 {
 	char *plain;
 	size_t i, n = 0;
@@ -186,7 +133,7 @@ buf_query_component(struct buf *b, const char *s, size_t len)
 		} else
 			plain[n++] = s[i];
 	}
-	buf_encoded(b, plain, n);
+	append_encoded(b, plain, n);
 	free(plain);
 }
 
@@ -211,12 +158,12 @@ query_pair_cmp(const void *a, const void *b)
 
 /* key=value pairs, each part canonically encoded, sorted by key then value. */
 static void
-buf_canonical_query(struct buf *b, const char *query)
+append_canonical_query(struct buf *b, const char *query)
 {
 	struct query_pair *pairs = NULL;
 	size_t npairs = 0, cap = 0, i, n;
 	const char *p, *end, *eq;
-	struct buf one;
+	struct buf one = { 0 };     /* emptied by each buf_finish */
 
 	if (query == NULL || query[0] == '\0')
 		return;
@@ -236,16 +183,16 @@ buf_canonical_query(struct buf *b, const char *query)
 				}
 				pairs = grown;
 			}
-			memset(&one, 0, sizeof(one));
 			eq = memchr(p, '=', n);
-			buf_query_component(&one, p, eq != NULL ?
+			append_query_component(&one, p, eq != NULL ?
 			    (size_t)(eq - p) : n);
 			pairs[npairs].keylen = one.len;
-			buf_char(&one, '=');
+			buf_append_char(&one, '=');
 			if (eq != NULL)
-				buf_query_component(&one, eq + 1,
+				append_query_component(&one, eq + 1,
 				    (size_t)(end - eq - 1));
-			if ((pairs[npairs].text = buf_finish(&one)) == NULL) {
+			pairs[npairs].text = buf_finish(&one, NULL);
+			if (pairs[npairs].text == NULL) {
 				b->failed = true;
 				break;
 			}
@@ -258,8 +205,8 @@ buf_canonical_query(struct buf *b, const char *query)
 		qsort(pairs, npairs, sizeof(*pairs), query_pair_cmp);
 	for (i = 0; i < npairs; i++) {
 		if (i > 0)
-			buf_char(b, '&');
-		buf_str(b, pairs[i].text);
+			buf_append_char(b, '&');
+		buf_append_str(b, pairs[i].text);
 		free(pairs[i].text);
 	}
 	free(pairs);
@@ -268,7 +215,7 @@ buf_canonical_query(struct buf *b, const char *query)
 /* Every value of the header name[0..len), in order, trimmed, inner runs of
  * white space folded to one space, joined with ','. false if none. */
 static bool
-buf_header_values(struct buf *b, const struct sigv4_request *req,
+append_header_values(struct buf *b, const struct sigv4_request *req,
     const char *name, size_t len)
 {
 	const char *v;
@@ -280,7 +227,7 @@ buf_header_values(struct buf *b, const struct sigv4_request *req,
 		    strncasecmp(req->headers[i].name, name, len) != 0)
 			continue;
 		if (found)
-			buf_char(b, ',');
+			buf_append_char(b, ',');
 		found = true;
 		space = started = false;
 		for (v = req->headers[i].value; *v != '\0'; v++) {
@@ -289,10 +236,10 @@ buf_header_values(struct buf *b, const struct sigv4_request *req,
 				continue;
 			}
 			if (space && started)
-				buf_char(b, ' ');
+				buf_append_char(b, ' ');
 			space = false;
 			started = true;
-			buf_char(b, *v);
+			buf_append_char(b, *v);
 		}
 	}
 	return found;
@@ -305,25 +252,25 @@ sigv4_canonical_request(const struct sigv4_request *req,
 	struct buf b = { 0 };
 	const char *p, *end;
 
-	buf_str(&b, req->method);
-	buf_char(&b, '\n');
-	buf_canonical_uri(&b, req->path);
-	buf_char(&b, '\n');
-	buf_canonical_query(&b, req->query);
-	buf_char(&b, '\n');
+	buf_append_str(&b, req->method);
+	buf_append_char(&b, '\n');
+	append_canonical_uri(&b, req->path);
+	buf_append_char(&b, '\n');
+	append_canonical_query(&b, req->query);
+	buf_append_char(&b, '\n');
 	for (p = signed_headers; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
 		if ((end = strchr(p, ';')) == NULL)
 			end = p + strlen(p);
-		buf_add(&b, p, (size_t)(end - p));
-		buf_char(&b, ':');
-		buf_header_values(&b, req, p, (size_t)(end - p));
-		buf_char(&b, '\n');
+		buf_append(&b, p, (size_t)(end - p));
+		buf_append_char(&b, ':');
+		append_header_values(&b, req, p, (size_t)(end - p));
+		buf_append_char(&b, '\n');
 	}
-	buf_char(&b, '\n');
-	buf_str(&b, signed_headers);
-	buf_char(&b, '\n');
-	buf_str(&b, req->payload_hash);
-	return buf_finish(&b);
+	buf_append_char(&b, '\n');
+	buf_append_str(&b, signed_headers);
+	buf_append_char(&b, '\n');
+	buf_append_str(&b, req->payload_hash);
+	return buf_finish(&b, NULL);
 }
 
 static void
@@ -399,14 +346,14 @@ signed_headers_of(const struct sigv4_request *req)
 	for (i = 0; i < n; i++) {
 		if (i == 0 || strcmp(names[i], names[i - 1]) != 0) {
 			if (b.len > 0)
-				buf_char(&b, ';');
-			buf_str(&b, names[i]);
+				buf_append_char(&b, ';');
+			buf_append_str(&b, names[i]);
 		}
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	return buf_finish(&b);
+	return buf_finish(&b, NULL);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "buf.h"
 #include "ids.h"
 #include "json.h"
 #include "log.h"
@@ -531,32 +532,25 @@ cmd_unset(const struct shadow_config *cfg)
 	return update_run(cfg, request);
 }
 
+/* All of f, or what passes DOC_MAX_PAYLOAD (update_parse refuses it);
+ * NULL with errno set when reading fails or memory runs out. */
 static char *
 read_all(FILE *f, size_t *len)
 {
-	size_t cap = 4096, n = 0, r;
-	char *buf = malloc(cap), *nbuf;
+	struct buf b = { 0 };
+	char chunk[4096], *text;
+	size_t r;
 
-	while (buf != NULL && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (n > DOC_MAX_PAYLOAD)
-			break;
-		if (cap - n - 1 == 0) {
-			if ((nbuf = realloc(buf, cap * 2)) == NULL) {
-				free(buf);
-				return NULL;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-	}
-	if (buf == NULL || ferror(f)) {
-		free(buf);
+	while (b.len <= DOC_MAX_PAYLOAD && !b.failed &&
+	    (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, r);
+	if (ferror(f)) {
+		buf_free(&b);
 		return NULL;
 	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	if ((text = buf_finish(&b, len)) == NULL)
+		errno = ENOMEM;
+	return text;
 }
 
 /* The update document's text: argument, -f FILE, or standard input. */

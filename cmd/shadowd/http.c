@@ -20,10 +20,10 @@
 
 #include <microhttpd.h>
 
+#include "buf.h"
 #include "http.h"
 #include "log.h"
 
-#define HTTP_BODY_CHUNK 4096
 #define HTTP_MEMORY_LIMIT (8 * 1024)      /* per connection: head and buffers */
 #define HTTP_REFUSE_MARGIN 64U     /* connections accepted only to be closed */
 
@@ -52,9 +52,8 @@ struct http_request {
 	char *target;                     /* path, NUL, query */
 	const char *query;                /* into target, NULL when none */
 	const char *method;
-	char *body;
-	size_t len, cap;
-	bool too_large;
+	struct buf body;                  /* max: the body limit */
+	bool too_large;                   /* over the limit, or out of memory */
 	struct http_header *headers;
 	size_t nheaders;
 	struct MHD_Response *resp;
@@ -162,15 +161,13 @@ static void
 request_reset(struct http_request *q)
 {
 	free(q->target);
-	free(q->body);
+	buf_free(&q->body);
 	free(q->headers);
 	if (q->resp != NULL)
 		MHD_destroy_response(q->resp);
 	q->target = NULL;
 	q->query = NULL;
 	q->method = NULL;
-	q->body = NULL;
-	q->len = q->cap = 0;
 	q->too_large = false;
 	q->headers = NULL;
 	q->nheaders = 0;
@@ -194,6 +191,7 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		}
 		q->h = h;
 		q->conn = c;
+		q->body.max = h->max_body;
 		*socket_context = q;
 		return;
 	}
@@ -312,36 +310,20 @@ declared_too_large(struct MHD_Connection *c, size_t max)
 	return errno == ERANGE || (end != v && n > max);
 }
 
+/* A body past the limit (or out of memory) is dropped at once: the rest
+ * of it is not kept, and the handler answers 413. */
 static void
 body_append(struct http_request *q, const char *data, size_t n)
 {
-	size_t cap;
-	char *p;
-
 	if (q->too_large)
 		return;
-	if (n > q->h->max_body - q->len) {
-		q->too_large = true;
-		free(q->body);
-		q->body = NULL;
-		q->len = q->cap = 0;
+	buf_append(&q->body, data, n);
+	if (!q->body.failed)
 		return;
-	}
-	if (q->len + n + 1 > q->cap) {
-		cap = q->cap ? q->cap : HTTP_BODY_CHUNK;
-		while (cap < q->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(q->body, cap)) == NULL) {
-			log_error("http: out of memory for a request body");
-			q->too_large = true;
-			return;
-		}
-		q->body = p;
-		q->cap = cap;
-	}
-	memcpy(q->body + q->len, data, n);
-	q->len += n;
-	q->body[q->len] = '\0';
+	if (!q->body.too_big)
+		log_error("http: out of memory for a request body");
+	q->too_large = true;
+	buf_free(&q->body);
 }
 
 /* Queue the answer built, or wait suspended for it. */
@@ -599,8 +581,8 @@ http_headers(struct http_request *q, size_t *n)
 const char *
 http_body(const struct http_request *q, size_t *len)
 {
-	*len = q->len;
-	return q->body ? q->body : "";
+	*len = q->body.len;
+	return q->body.data != NULL ? q->body.data : "";
 }
 
 void

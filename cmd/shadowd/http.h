@@ -59,7 +59,7 @@ struct http_options {
 	const char *key_pem;
 	unsigned int max_connections;
 	unsigned int idle_timeout;        /* seconds */
-	size_t max_body;
+	size_t max_body;                  /* bytes, more than 0 */
 };
 
 int http_listen_parse(const char *spec, struct sockaddr_storage *ss,

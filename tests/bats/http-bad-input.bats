@@ -64,6 +64,11 @@ refused() {
 	# a chunked body without a length: refused once it passes 128 KiB
 	run bash -c "head -c 200000 /dev/zero | curl -s -o '$TD/big.out' -w '%{http_code}' --max-time 30 -H 'Transfer-Encoding: chunked' -X POST --data-binary @- '$HTTP_URL/things/keep/shadow'"
 	assert_output '413'
+	# the limit itself: exactly 128 KiB is read whole, one byte more is not
+	run bash -c "head -c 131072 /dev/zero | tr '\0' a | curl -s -o '$TD/big.out' -w '%{http_code}' --max-time 30 -H 'Transfer-Encoding: chunked' -X POST --data-binary @- '$HTTP_URL/topics/big'"
+	assert_output '200'
+	run bash -c "head -c 131073 /dev/zero | tr '\0' a | curl -s -o '$TD/big.out' -w '%{http_code}' --max-time 30 -H 'Transfer-Encoding: chunked' -X POST --data-binary @- '$HTTP_URL/topics/big'"
+	assert_output '413'
 	still_serving
 }
 

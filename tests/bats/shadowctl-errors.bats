@@ -112,6 +112,22 @@ setup() {
 	[[ $stderr == *"can't read $TD/nope.json: No such file or directory"* ]]
 }
 
+@test "an update document over 128 KiB is refused before sending, from a file or standard input" {
+	# exactly the limit is read whole (and refused only as JSON)
+	head -c 131072 /dev/zero | tr '\0' x >"$TD/max.json"
+	ctl update -f "$TD/max.json"
+	assert_failure 2
+	[[ $stderr == *"invalid JSON in $TD/max.json"* ]]
+	[[ $stderr != *"larger than"* ]]
+	printf x >>"$TD/max.json"
+	ctl update -f "$TD/max.json"
+	assert_failure 2
+	[[ $stderr == *"update document in $TD/max.json is larger than 131072 bytes"* ]]
+	run --separate-stderr bash -c "head -c 1048576 /dev/zero | '$CTL' update -"
+	assert_failure 2
+	[[ $stderr == *"update document in standard input is larger than 131072 bytes"* ]]
+}
+
 @test "update takes the argument or -f, not both" {
 	echo '{}' >"$TD/x.json"
 	ctl update '{}' -f "$TD/x.json"

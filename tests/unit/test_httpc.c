@@ -215,6 +215,18 @@ test_plain(void)
 	CHECK(perform(&req, &resp) == HTTPC_OK && resp.body_len == 300000 &&
 	    strlen(resp.body) == 300000, "a 300 kB answer arrives whole");
 	httpc_response_free(&resp);
+
+	req.url = at(port_http, "http", "/big/16777216");
+	CHECK(perform(&req, &resp) == HTTPC_OK &&
+	    resp.body_len == 16777216 && resp.body[16777216] == '\0',
+	    "an answer of exactly 16 MiB, the limit, arrives whole");
+	httpc_response_free(&resp);
+	req.url = at(port_http, "http", "/big/16777217");
+	CHECK(perform(&req, &resp) == HTTPC_ERR_CONNECT &&
+	    resp.body == NULL && strstr(err, "/big/16777217: the answer is "
+	    "larger than 16777216 bytes") != NULL,
+	    "one byte more is refused, saying so: %s", err);
+	httpc_response_free(&resp);
 }
 
 static void
