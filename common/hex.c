@@ -3,6 +3,8 @@
  */
 #include "hex.h"
 
+#include <string.h>
+
 void
 hex_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -55,31 +57,36 @@ percent_decode(const char *s, size_t n, char *out, size_t size,
 	return 0;
 }
 
-static int
-unreserved(unsigned char c)
+size_t
+percent_escape(unsigned char c, char out[3])
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	static const char digits[] = "0123456789ABCDEF";
+
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
+	    c == '~') {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '%';
+	out[1] = digits[c >> 4];
+	out[2] = digits[c & 15];
+	return 3;
 }
 
 int
 percent_encode(const char *s, char *out, size_t size)
 {
-	static const char digits[] = "0123456789ABCDEF";
 	const unsigned char *p;
-	size_t o = 0;
+	char esc[3];
+	size_t o = 0, n;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (o + (unreserved(*p) ? 1 : 3) >= size)
+		n = percent_escape(*p, esc);
+		if (o + n >= size)
 			return -1;
-		if (unreserved(*p)) {
-			out[o++] = (char)*p;
-			continue;
-		}
-		out[o++] = '%';
-		out[o++] = digits[*p >> 4];
-		out[o++] = digits[*p & 15];
+		memcpy(out + o, esc, n);
+		o += n;
 	}
 	if (size == 0)
 		return -1;

@@ -8,6 +8,7 @@
  *                   digits (the decoded bytes may hold a NUL)
  *   percent_encode  %XX (uppercase) for every byte but the unreserved
  *                   characters of RFC 3986, A-Z a-z 0-9 - . _ ~
+ *   percent_escape  the same for one byte (for callers that append)
  */
 #ifndef SHADOW_HEX_H
 #define SHADOW_HEX_H
@@ -23,5 +24,7 @@ int percent_decode(const char *s, size_t n, char *out, size_t size,
 /* Encodes the string s into out (size bytes, NUL-terminated); -1 when out
  * is too small (3 * strlen(s) + 1 always fits). */
 int percent_encode(const char *s, char *out, size_t size);
+/* c into out: itself (returns 1) or %XX (returns 3). */
+size_t percent_escape(unsigned char c, char out[3]);
 
 #endif

@@ -29,33 +29,14 @@ sigv4_sha256_hex(const void *data, size_t len, char out[SIGV4_HEX_LEN + 1])
 	hex_encode(md, sizeof(md), out);
 }
 
-/* RFC 3986 unreserved characters: never percent-encoded. */
-static bool
-unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-	    c == '~';
-}
-
 static void
 append_encoded(struct buf *b, const char *s, size_t len)
 {
-	static const char upper[] = "0123456789ABCDEF";
-	char esc[3] = { '%', 0, 0 };
-	unsigned char c;
+	char esc[3];
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (unreserved(c)) {
-			buf_append_char(b, (char)c);
-			continue;
-		}
-		esc[1] = upper[c >> 4];
-		esc[2] = upper[c & 15];
-		buf_append(b, esc, 3);
-	}
+	for (i = 0; i < len; i++)
+		buf_append(b, esc, percent_escape((unsigned char)s[i], esc));
 }
 
 /*
