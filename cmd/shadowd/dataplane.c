@@ -68,24 +68,20 @@ error_type(int status)
 	}
 }
 
+/* text NULL (out of memory): a 500 instead. */
 static void
-respond_json(struct http_request *q, int status, json_object *body,
-    const char *type, const char *allow)
+respond_text(struct http_request *q, int status, const char *text,
+    size_t len, const char *type, const char *allow)
 {
 	struct http_header h[3] = {
 		{ "Content-Type", "application/json" },
 	};
-	size_t nh = 1, len = 0;
-	const char *text = NULL;
+	size_t nh = 1;
 
 	if (type != NULL)
 		h[nh++] = (struct http_header){ "x-amzn-ErrorType", type };
 	if (allow != NULL)
 		h[nh++] = (struct http_header){ "Allow", allow };
-	if (body != NULL)
-		text = json_object_to_json_string_length(body,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &len);
 	if (text == NULL) {
 		status = 500;
 		text = "{\"message\":\"Internal service failure\"}";
@@ -96,6 +92,20 @@ respond_json(struct http_request *q, int status, json_object *body,
 	}
 	log_debug("http %s %s: %d", http_method(q), http_path(q), status);
 	http_respond(q, status, h, nh, text, len);
+}
+
+static void
+respond_json(struct http_request *q, int status, json_object *body,
+    const char *type, const char *allow)
+{
+	const char *text = NULL;
+	size_t len = 0;
+
+	if (body != NULL)
+		text = json_object_to_json_string_length(body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len);
+	respond_text(q, status, text, len, type, allow);
 }
 
 static void
@@ -138,12 +148,16 @@ dataplane_answer(struct dataplane *dp, struct request *r)
 {
 	struct http_request *q = r->origin;
 	json_object *msg;
+	const char *text;
+	size_t len;
 
 	(void)dp;
 	if (r->nanswers == 0) {
 		respond_error(q, 500, DOC_MSG_INTERNAL);
 	} else if (r->code == 200) {
-		respond_json(q, 200, r->answers[0].body, NULL, NULL);
+		/* the text its notification is published with, if it is one */
+		text = request_answer_text(&r->answers[0], &len);
+		respond_text(q, 200, text, len, NULL, NULL);
 	} else if (json_object_object_get_ex(r->answers[0].body, "message",
 	    &msg)) {
 		respond_error(q, r->code, json_object_get_string(msg));

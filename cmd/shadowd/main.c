@@ -225,11 +225,14 @@ answer_acknowledged(struct shadowd *d, int mid)
 }
 
 static void
-publish_answer(struct shadowd *d, const struct request_answer *a)
+publish_answer(struct shadowd *d, struct request_answer *a)
 {
+	const char *text;
+	size_t len;
 	int mid;
 
-	if (conn_publish_json(d->conn, a->topic, a->body, SHADOWD_QOS,
+	if ((text = request_answer_text(a, &len)) == NULL ||
+	    conn_publish(d->conn, a->topic, text, len, SHADOWD_QOS,
 	    &mid) == -1) {
 		log_error("can't publish on %s", a->topic);
 		if (a->outbox_id != 0)

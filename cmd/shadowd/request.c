@@ -455,8 +455,7 @@ dedupe_keep(struct requests *b, struct request *r, struct incoming *in)
 		return;
 	o.code = r->code;
 	o.msg = (int)r->answers[0].msg;
-	o.answer = (char *)json_object_to_json_string_ext(r->answers[0].body,
-	    JSON_FLAGS);
+	o.answer = (char *)request_answer_text(&r->answers[0], NULL);
 	if (o.answer == NULL) {
 		log_error("out of memory keeping the outcome for %s", r->thing);
 		return;
@@ -578,8 +577,7 @@ outbox_keep(struct requests *b, char *err, size_t errlen)
 			if (!request_answer_published(&b->batch[i], j))
 				continue;
 			a = &b->batch[i].answers[j];
-			if ((text = json_object_to_json_string_ext(a->body,
-			    JSON_FLAGS)) == NULL) {
+			if ((text = request_answer_text(a, NULL)) == NULL) {
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
@@ -699,6 +697,19 @@ requests_replay(struct requests *b, void (*publish)(void *ud,
 		return 0;
 	log_error("store: %s", err);
 	return -1;
+}
+
+/* json-c keeps the text in the object until it is serialised again or
+ * freed: nothing else serialises an answer's body. */
+const char *
+request_answer_text(struct request_answer *a, size_t *len)
+{
+	if (a->text == NULL)
+		a->text = json_object_to_json_string_length(a->body, JSON_FLAGS,
+		    &a->len);
+	if (len != NULL)
+		*len = a->len;
+	return a->text;
 }
 
 bool

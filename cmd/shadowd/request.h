@@ -32,6 +32,9 @@
  *                     delete/accepted) or for the requester only
  *   request_answer_published  whether an answer goes out on MQTT (all of
  *                     an MQTT request's; the public ones of another's)
+ *   request_answer_text   an answer's JSON text, serialised once for the
+ *                     outcome, the outbox and the publish (NULL: out of
+ *                     memory)
  *   requests_delivered  the broker has the answer kept as outbox id
  *   requests_due      whether requests_finish has work (requests, or
  *                     delivered answers to forget)
@@ -61,6 +64,8 @@ struct request_answer {
 	enum shadow_msg msg;
 	char topic[SHADOW_TOPIC_MAX];
 	json_object *body;
+	const char *text;                   /* body serialised, once: */
+	size_t len;                         /* request_answer_text() */
 	int64_t outbox_id;                  /* 0: not kept (not committed) */
 };
 
@@ -98,6 +103,7 @@ void requests_finish(struct requests *b,
     void (*deliver)(void *ud, struct request *r), void *ud);
 
 bool request_answer_public(const struct request *r, int i);
+const char *request_answer_text(struct request_answer *a, size_t *len);
 bool request_answer_published(const struct request *r, int i);
 
 void requests_delivered(struct requests *b, int64_t outbox_id);
