@@ -11,12 +11,15 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -41,7 +44,9 @@ struct http {
 	void *ud;
 	size_t max_body;
 	unsigned int nconn, max_conn;
+	unsigned int busy;                /* connections past Q_IDLE */
 	bool stopping;
+	bool quiesced;                    /* not listening any more */
 	char last_error[256];
 };
 
@@ -160,6 +165,8 @@ http_addr_format(const struct sockaddr_storage *ss, int port, char *buf,
 static void
 request_reset(struct http_request *q)
 {
+	if (q->stage != Q_IDLE)
+		q->h->busy--;
 	free(q->target);
 	buf_free(&q->body);
 	free(q->headers);
@@ -341,6 +348,11 @@ answer(struct http_request *q)
 		    q->target ? q->target : "?");
 		return MHD_NO;
 	}
+	/* While stopping no connection is kept for a next request. */
+	if (q->h->stopping && MHD_add_response_header(q->resp,
+	    MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
+		log_error("http: can't add Connection: close to the answer to "
+		    "%s %s", q->method, q->target ? q->target : "?");
 	rc = MHD_queue_response(q->conn, q->status, q->resp);
 	MHD_destroy_response(q->resp);
 	q->resp = NULL;
@@ -354,16 +366,16 @@ on_head(struct http *h, struct http_request *q, const char *url,
 {
 	q->method = method;
 	q->stage = Q_BODY;
+	h->busy++;
 	if (q->target == NULL)
 		target_keep(q, url);
 	if (q->target == NULL) {
 		log_error("http: out of memory for a request");
 		return MHD_NO;
 	}
-	if (h->stopping) {
-		h->handlers.stopping(h->ud, q);
-		return answer(q);
-	}
+	/* Even while stopping the body is read before the answer: a socket
+	 * closed with unread bytes resets, and the client may lose the answer
+	 * along with it. */
 	if (declared_too_large(q->conn, h->max_body)) {
 		h->handlers.too_large(h->ud, q);
 		return answer(q);
@@ -511,6 +523,81 @@ void
 http_stopping(struct http *h)
 {
 	h->stopping = true;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether fd is readable now. */
+static bool
+readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+/* A connection waiting to be accepted, or bytes or an event not yet
+ * handled: http_run has work now. */
+static bool
+ready_now(struct http *h)
+{
+	const union MHD_DaemonInfo *di;
+
+	di = h->quiesced ? NULL : MHD_get_daemon_info(h->mhd,
+	    MHD_DAEMON_INFO_LISTEN_FD);
+	return (di != NULL && readable(di->listen_fd)) ||
+	    http_timeout_ms(h) == 0 || readable(http_fd(h));
+}
+
+void
+http_take_in(struct http *h, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	while (ready_now(h) && now_ms() < deadline)
+		http_run(h);
+}
+
+void
+http_close(struct http *h, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms, left;
+	struct pollfd p;
+	MHD_socket s;
+	int t;
+
+	h->stopping = true;
+	/* Closing the listener would reset the connections in its queue
+	 * (the clients would see no answer): take them first. */
+	http_take_in(h, timeout_ms);
+	s = MHD_quiesce_daemon(h->mhd);
+	h->quiesced = true;
+	if (s != MHD_INVALID_SOCKET && close(s) == -1)
+		log_debug("http: closing the listening socket: %s",
+		    strerror(errno));
+	while ((h->busy > 0 || ready_now(h)) &&
+	    (left = deadline - now_ms()) > 0) {
+		t = http_timeout_ms(h);
+		if (t < 0 || t > left)
+			t = (int)left;
+		p = (struct pollfd){ .fd = http_fd(h), .events = POLLIN };
+		if (poll(&p, 1, t) == -1 && errno != EINTR)
+			break;
+		http_run(h);
+	}
+	if (h->busy > 0)
+		log_warn("http: %u request%s still unanswered after %d ms of "
+		    "shutdown; closing %s", h->busy, h->busy == 1 ? "" : "s",
+		    timeout_ms, h->busy == 1 ? "its connection" :
+		    "their connections");
 }
 
 void

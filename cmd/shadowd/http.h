@@ -19,8 +19,19 @@
  *   http_fd / http_timeout_ms / http_run   what to poll, how long at most,
  *                      and the work to do after polling
  *   http_port          the port it listens on (useful after port 0)
- *   http_stopping      from now on every new request gets the stopping
- *                      answer
+ *   http_take_in       run while there is work at once: connections
+ *                      waiting are accepted, requests received whole are
+ *                      handed to the handler (timeout_ms at most)
+ *   http_stopping      from now on every request received whole gets
+ *                      the stopping answer (the handler's stopping
+ *                      callback), and every answer closes its connection
+ *                      (Connection: close); requests handed to the
+ *                      handler before are answered as usual
+ *   http_close         stopping, then stop listening: the connections
+ *                      waiting to be accepted are taken first and get
+ *                      the stopping answer, then it runs until every
+ *                      request received is answered and written, at most
+ *                      timeout_ms; from then on connecting is refused
  *   http_free          close every connection and the listener
  *   http_method / http_path / http_query / http_header / http_body
  *                      a request as it came on the wire (path and query
@@ -46,8 +57,8 @@ struct http_header {
 struct http_handlers {
 	/* A whole request: answer it with http_respond or http_defer. */
 	void (*request)(void *ud, struct http_request *q);
-	/* Answer a request refused before its body was read (over the
-	 * body limit, or while stopping). */
+	/* Answer a request refused: over the body limit, before its body
+	 * is read; while stopping, once it is received whole. */
 	void (*too_large)(void *ud, struct http_request *q);
 	void (*stopping)(void *ud, struct http_request *q);
 };
@@ -76,7 +87,9 @@ int http_fd(const struct http *h);
 int http_timeout_ms(struct http *h);
 void http_run(struct http *h);
 int http_port(const struct http *h);
+void http_take_in(struct http *h, int timeout_ms);
 void http_stopping(struct http *h);
+void http_close(struct http *h, int timeout_ms);
 void http_free(struct http *h);
 
 const char *http_method(const struct http_request *q);

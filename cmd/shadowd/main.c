@@ -49,6 +49,7 @@
 #define BATCH_MAX 512
 #define CONNECT_TIMEOUT_MS 10000
 #define FLUSH_TIMEOUT_MS 5000
+#define HTTP_CLOSE_MS 1000        /* to write the last answers at exit */
 #define IDLE_WAKEUP_MS 1000
 #define SENT_SLOTS 64
 #define MID_SLOTS 65536
@@ -489,14 +490,39 @@ service_connect(struct shadowd *d)
 	return st;
 }
 
-/* The HTTP face: answers already computed go out, new requests get 503. */
-static void
-http_finish(struct shadowd *d)
+static struct http *
+http_of(struct shadowd *d)
 {
-	if (d->dp == NULL || dataplane_http(d->dp) == NULL)
-		return;
-	http_stopping(dataplane_http(d->dp));
-	http_run(dataplane_http(d->dp));
+	return d->dp != NULL ? dataplane_http(d->dp) : NULL;
+}
+
+/*
+ * Until the broker has acknowledged every answer, FLUSH_TIMEOUT_MS at most:
+ * the loop of serve(), so the HTTP face keeps answering (503, stopping)
+ * and MQTT requests read meanwhile are applied and answered as usual.
+ * conn_flush with no time to wait only says whether all are acknowledged.
+ */
+static void
+answers_flush(struct shadowd *d)
+{
+	long long deadline = conn_now_ms() + FLUSH_TIMEOUT_MS, left;
+	char c;
+
+	while (conn_flush(d->conn, 0) != CONN_OK) {
+		if ((left = deadline - conn_now_ms()) <= 0) {
+			log_warn("some answers were not acknowledged by the "
+			    "broker before shutdown; they are kept and sent "
+			    "again at the next start");
+			return;
+		}
+		(void)events_wait(d, (int)left, true);
+		while (read(signal_pipe[0], &c, 1) == 1)
+			;
+		events_handle(d);
+		if (requests_pending(d->requests) > 0)
+			batch_finish(d);
+		conn_settle(d->conn);
+	}
 }
 
 static int
@@ -519,22 +545,33 @@ http_listen(struct shadowd *d)
 	return 0;
 }
 
+/*
+ * The requests in hand are applied and answered; from then on an HTTP
+ * request gets 503 (stopping) until the listener closes, after the broker
+ * acknowledged the answers; MQTT requests the broker delivers meanwhile
+ * are answered as usual, the others stay in the session for the next start.
+ */
 static void
 service_stop(struct shadowd *d)
 {
 	d->stopping = true;
+	/* what came before the signal is in hand: in this last batch */
+	if (d->ready && http_of(d) != NULL)
+		http_take_in(http_of(d), HTTP_CLOSE_MS);
+	if (http_of(d) != NULL)
+		http_stopping(http_of(d));
 	if (d->conn != NULL) {
 		if (requests_pending(d->requests) > 0)
 			batch_finish(d);
-		http_finish(d);
-		if (conn_connected(d->conn) &&
-		    conn_flush(d->conn, FLUSH_TIMEOUT_MS) != CONN_OK)
-			log_warn("some answers were not acknowledged by the "
-			    "broker before shutdown; they are kept and sent "
-			    "again at the next start");
+		if (conn_connected(d->conn))
+			answers_flush(d);
 		/* forget what the broker acknowledged meanwhile */
 		if (requests_due(d->requests))
 			batch_finish(d);
+	}
+	if (http_of(d) != NULL)
+		http_close(http_of(d), HTTP_CLOSE_MS);
+	if (d->conn != NULL) {
 		conn_free(d->conn);
 		d->conn = NULL;
 	}
