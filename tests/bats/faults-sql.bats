@@ -326,6 +326,23 @@ one_batch() {
 	[ -z "$output" ] || assert_equal "$(printf '%s' "$output" | jq -c '[.version, .state]')" '[1,{"reported":{"a":1}}]'
 }
 
+@test "COMMIT and then ROLLBACK fail: the refused write is not applied by a later batch" {
+	skip "request.c bug (reported): after a failed ROLLBACK the next batch joins the transaction of the refused writes and commits them"
+	local t r; t=$(thing); r=$(root "$t")
+	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
+	sqlfault_on IOERR COMMIT IOERR ROLLBACK
+	run ask "$r" update '{"state":{"reported":{"a":2},"desired":{"x":1}},"clientToken":"rb-upd"}'
+	assert_500 "$(answer update/rejected)" rb-upd
+	[ "$(sqlfault_hits 'IOERR ROLLBACK')" -ge 1 ]
+	log_has "shadowd: $(DB): can't roll back: disk I/O error (Input/output error)"
+	sqlfault_off
+	run ask "$r" update '{"state":{"reported":{"a":3}},"clientToken":"rb-next"}' 2
+	assert_json "$(answer update/accepted | jq -c '[.version, .clientToken]')" '[2,"rb-next"]'
+	assert_equal "$(stored "$t")" '2|1|{"a":3}'
+	assert_equal "$(sql "SELECT json_extract(doc, '\$.state.desired') IS NULL FROM shadows WHERE thing = '$t'")" 1
+	assert_equal "$(kept rb-upd)" 0
+}
+
 @test "the injector fails only what it is told to: a fault on another statement leaves requests alone" {
 	local t r; t=$(thing); r=$(root "$t")
 	sqlfault_on IOERR 'SELECT no such statement'
@@ -333,9 +350,11 @@ one_batch() {
 	assert_json "$(answer update/accepted | jq -c '[.version, .clientToken]')" '[1,"n-upd"]'
 	assert_equal "$(sqlfault_hits IOERR)" 0
 	# and what it fails is logged: its log is how the tests above know
-	sqlfault_on IOERR 'SELECT version'
+	# (one fault a line: the first line that matches counts)
+	sqlfault_on IOERR 'SELECT no such statement' IOERR 'SELECT version' BUSY SELECT
 	run ask "$r" get '{"clientToken":"n-get"}'
 	assert_500 "$(answer get/rejected)" n-get
 	assert_equal "$(sqlfault_hits 'IOERR SELECT version, present, doc, deleted_at FROM shadows')" 1
+	assert_equal "$(sqlfault_hits BUSY)" 0
 	log_has "shadowd: store: $(DB): can't read: disk I/O error (Input/output error)"
 }

@@ -69,11 +69,11 @@ sqlfault_env() {
 	    "$@"
 }
 
-# sqlfault_on CODE SQL: statements beginning with SQL fail with CODE (a
-# result code without SQLITE_: IOERR, BUSY, FULL ...). Written whole, then
-# renamed, so shadowd never reads half a line.
+# sqlfault_on CODE SQL [CODE SQL...]: statements beginning with SQL fail
+# with CODE (a result code without SQLITE_: IOERR, BUSY, FULL ...). Written
+# whole, then renamed, so shadowd never reads half a line.
 sqlfault_on() {
-	printf '%s %s\n' "$1" "$2" >"$TD/sqlfault.new" &&
+	printf '%s %s\n' "$@" >"$TD/sqlfault.new" &&
 	    mv "$TD/sqlfault.new" "$TD/sqlfault"
 }
 sqlfault_off() { rm -f "$TD/sqlfault"; }

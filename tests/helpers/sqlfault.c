@@ -5,9 +5,10 @@
  * "make units".
  *
  * Offers: sqlite3_step(), interposed. While the file named by
- * $SQLFAULT_FILE exists, its first line "CODE SQL" makes every statement
- * whose text (sqlite3_sql) begins with SQL fail with CODE without running:
- * nothing of it happens, as when SQLite gives up before touching the file.
+ * $SQLFAULT_FILE exists, each of its lines "CODE SQL" makes every statement
+ * whose text (sqlite3_sql) begins with SQL fail with CODE without running
+ * (the first line that matches counts): nothing of it happens, as when
+ * SQLite gives up before touching the file.
  * CODE is a result code's name without SQLITE_ (IOERR, IOERR_WRITE,
  * IOERR_FSYNC, BUSY, BUSY_SNAPSHOT, FULL, ...) or its number; an IOERR
  * leaves errno at EIO, a FULL at ENOSPC, as the system call would have.
@@ -25,6 +26,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,15 +74,14 @@ code_of(const char *word)
 }
 
 /*
- * The fault asked for now: its code (and in word as written), and in sql
- * the text a statement must begin with; 0 when there is none (no file, or
- * a line that says nothing).
+ * The fault for a statement's text: the code of the first line of file
+ * whose SQL begins the text (in word the code as written); 0 when none
+ * (no file, no such line).
  */
 static int
-fault_now(const char *file, char *word, size_t wordlen, char *sql,
-    size_t sqllen)
+fault_for(const char *file, const char *text, char *word, size_t wordlen)
 {
-	char buf[512], *sp, *nl;
+	char buf[4096], *line, *next, *sp;
 	ssize_t n;
 	int fd, saved = errno;
 
@@ -95,16 +96,19 @@ fault_now(const char *file, char *word, size_t wordlen, char *sql,
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	if ((nl = strchr(buf, '\n')) != NULL)
-		*nl = '\0';
-	if ((sp = strchr(buf, ' ')) == NULL || sp[1] == '\0')
-		return 0;
-	*sp = '\0';
-	if (strlen(buf) >= wordlen || strlen(sp + 1) >= sqllen)
-		return 0;
-	strcpy(word, buf);
-	strcpy(sql, sp + 1);
-	return code_of(buf);
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((sp = strchr(line, ' ')) == NULL || sp[1] == '\0')
+			continue;
+		*sp = '\0';
+		if (strncmp(text, sp + 1, strlen(sp + 1)) != 0 ||
+		    strlen(line) >= wordlen)
+			continue;
+		strcpy(word, line);
+		return code_of(line);
+	}
+	return 0;
 }
 
 static void
@@ -135,8 +139,9 @@ sqlite3_step(sqlite3_stmt *stmt)
 	static int (*real_step)(sqlite3_stmt *);
 	static const char *(*real_sql)(sqlite3_stmt *);
 	const char *file = getenv("SQLFAULT_FILE"), *text;
-	char want[480], name[32];
-	int code;
+	char name[32];
+	int code, saved = errno;
+	bool off;
 
 	if (real_step == NULL) {
 		*(void **)&real_step = dlsym(RTLD_NEXT, "sqlite3_step");
@@ -147,12 +152,11 @@ sqlite3_step(sqlite3_stmt *stmt)
 			abort();
 		}
 	}
-	if (file == NULL || *file == '\0' ||
-	    (code = fault_now(file, name, sizeof(name), want,
-	    sizeof(want))) == 0)
-		return real_step(stmt);
-	text = real_sql(stmt);
-	if (text == NULL || strncmp(text, want, strlen(want)) != 0)
+	/* (errno as it was: the program may read it after the step) */
+	off = file == NULL || *file == '\0' || access(file, F_OK) == -1;
+	errno = saved;
+	if (off || (text = real_sql(stmt)) == NULL ||
+	    (code = fault_for(file, text, name, sizeof(name))) == 0)
 		return real_step(stmt);
 	fault_log(file, name, text);
 	if ((code & 0xff) == SQLITE_IOERR)
