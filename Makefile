@@ -157,7 +157,18 @@ deps-run:
 deps-test:
 	@tests/deps.sh test
 
-units: $(UNIT_BINS)
+# The fault injector of faults-sql.bats (tests/helpers/sqlfault.c): a
+# library shadowd runs with under LD_PRELOAD. Built without sanitizers, so
+# it preloads alike into the plain, the SANITIZE=1 and the valgrind runs.
+SQLFAULT = $(BUILD)/tests/sqlfault.so
+$(SQLFAULT): tests/helpers/sqlfault.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra $(WERROR_FLAG) -Wshadow \
+	    -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE \
+	    $(shell pkg-config --cflags sqlite3 2>/dev/null) -fPIC -shared \
+	    -o $@ $< -ldl
+
+units: $(UNIT_BINS) $(SQLFAULT)
 
 check: deps-test lint-bats
 	$(MAKE) all units bench-bins

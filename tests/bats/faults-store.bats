@@ -19,12 +19,6 @@ teardown() {
 
 DB() { echo "$TD/shadowd-data/shadows.db"; }
 
-# The 500 error document, exactly, for a token.
-assert_500() {
-	assert_json "$1" "{\"code\":500,\"message\":\"Internal service failure\",\"timestamp\":1,\"clientToken\":\"$2\"}"
-	printf '%s' "$1" | jq -e '.timestamp | type == "number"' >/dev/null
-}
-
 @test "full disk (file size limit): updates and deletes get 500, the stored shadows stay as they were, service resumes when space returns" {
 	local t r n i; t=$(thing); r=$(root "$t"); n=$(nroot "$t" cfg)
 	run ask "$r" update '{"state":{"desired":{"a":1},"reported":{"a":0}}}' 3

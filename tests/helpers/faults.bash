@@ -35,6 +35,64 @@ skip_unless_chattr() {
 	[ "$blocked" = 1 ] || skip "chattr +i does not stop writes on $1"
 }
 
+# SQLite statements that fail on demand (tests/helpers/sqlfault.c, built by
+# "make units"): shadowd started through sqlfault_env runs with the library
+# preloaded; while $TD/sqlfault exists, the statements it names fail.
+#
+#   sqlfault_env sd_start [ARGS...]   (or any function that starts shadowd)
+#   sqlfault_on IOERR BEGIN           BEGIN fails with SQLITE_IOERR
+#   sqlfault_off                      every statement runs again
+#   sqlfault_reset                    off, and its log forgotten
+#   sqlfault_hits 'IOERR BEGIN'       how many statements it failed so far
+
+# The library of the build under test ($BUILD, as tests/run exports it).
+sqlfault_so() {
+	local b=${BUILD:-build}
+	case $b in
+	/*) ;;
+	*) b=$TOP/$b ;;
+	esac
+	echo "$b/tests/sqlfault.so"
+}
+
+# sqlfault_env CMD [ARGS...]: CMD with the library preloaded into what it
+# starts. An ASan build refuses a preload ahead of its runtime unless told
+# not to check; under valgrind (tests/run VALGRIND=1) the preload goes
+# through the wrapper and valgrind to shadowd.
+sqlfault_env() {
+	local so
+	so=$(sqlfault_so)
+	[ -f "$so" ] || { echo "sqlfault_env: no $so (make units builds it)" >&2; return 1; }
+	sqlfault_reset
+	SQLFAULT_FILE=$TD/sqlfault LD_PRELOAD=$so${LD_PRELOAD:+:$LD_PRELOAD} \
+	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    "$@"
+}
+
+# sqlfault_on CODE SQL [CODE SQL...]: statements beginning with SQL fail
+# with CODE (a result code without SQLITE_: IOERR, BUSY, FULL ...). Written
+# whole, then renamed, so shadowd never reads half a line.
+sqlfault_on() {
+	printf '%s %s\n' "$@" >"$TD/sqlfault.new" &&
+	    mv "$TD/sqlfault.new" "$TD/sqlfault"
+}
+sqlfault_off() { rm -f "$TD/sqlfault"; }
+# sqlfault_reset: off, and its log forgotten (from setup: hits per test).
+sqlfault_reset() { rm -f "$TD/sqlfault" "$TD/sqlfault.log"; }
+
+# sqlfault_hits LINE: the statements failed so far whose "CODE SQL" line
+# begins with LINE.
+sqlfault_hits() {
+	[ -f "$TD/sqlfault.log" ] || { echo 0; return 0; }
+	awk -v p="$1" 'index($0, p) == 1 { n++ } END { print n + 0 }' "$TD/sqlfault.log"
+}
+
+# assert_500 TEXT TOKEN: TEXT is the 500 error document for TOKEN, exactly.
+assert_500() {
+	assert_json "$1" "{\"code\":500,\"message\":\"Internal service failure\",\"timestamp\":1,\"clientToken\":\"$2\"}"
+	printf '%s' "$1" | jq -e '.timestamp | type == "number"' >/dev/null
+}
+
 faults_teardown() {
 	local f
 	if [ -f "$TD/immutable" ]; then
