@@ -34,6 +34,8 @@ struct requests {
 	size_t ndone;
 	size_t done_cap;
 	int64_t pruned_at;                  /* last pruning of old outcomes */
+	bool began;                         /* the batch's transaction is open */
+	long first_write;                   /* the batch's first writer, or -1 */
 	struct seen *seen;                  /* outcome key -> store row */
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
@@ -100,6 +102,7 @@ requests_new(struct requests **out, const struct shadow_config *cfg,
 	b->cfg = cfg;
 	b->store = store;
 	b->rate = rate;
+	b->first_write = -1;
 	if ((b->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (b->md = EVP_MD_CTX_new()) == NULL) {
 		snprintf(err, errlen, "can't set up SHA-256 (OpenSSL); check "
@@ -204,24 +207,61 @@ answer_internal_error(struct request *r)
 	answer_error(r, &e);
 }
 
-/* The writes of the batch so far are gone: answer each of them 500. */
 static void
-batch_fail_writes(struct requests *b)
+mark_written(struct requests *b, struct request *r)
 {
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (b->batch[i].wrote)
-			answer_internal_error(&b->batch[i]);
+	r->wrote = true;
+	if (b->first_write < 0)
+		b->first_write = r - b->batch;
 }
 
+/*
+ * The batch's transaction is lost (rolled back by SQLite, or here): what
+ * was answered from its first write on may rest on writes that are not
+ * stored, a read's answer included, so all of it is answered 500. A
+ * rollback that fails leaves the transaction open: the next batch rolls
+ * it back before it begins (batch_begin), and never commits it.
+ */
+static void
+batch_lost(struct requests *b)
+{
+	char err[512];
+	size_t i;
+
+	if (store_rollback(b->store, err, sizeof(err)) == -1)
+		log_error("store: %s; rolled back before the next batch", err);
+	b->began = false;
+	if (b->first_write < 0)
+		return;
+	for (i = (size_t)b->first_write; i < b->n; i++)
+		answer_internal_error(&b->batch[i]);
+	b->first_write = -1;
+}
+
+static int
+batch_begin(struct requests *b, char *err, size_t errlen)
+{
+	if (b->began)
+		return 0;
+	if (store_rollback(b->store, err, errlen) == -1 ||
+	    store_begin(b->store, err, errlen) == -1)
+		return -1;
+	b->began = true;
+	b->first_write = -1;
+	return 0;
+}
+
+/* A request that failed after its write (keeping its outcome) cannot undo
+ * that write alone: the batch is lost with it. */
 static void
 store_failed(struct requests *b, struct request *r, const char *err)
 {
+	bool wrote = r->wrote;
+
 	log_error("store: %s", err);
 	answer_internal_error(r);
-	if (!store_in_transaction(b->store))
-		batch_fail_writes(b);
+	if (wrote || (b->began && !store_in_transaction(b->store)))
+		batch_lost(b);
 }
 
 static int
@@ -255,7 +295,7 @@ answer_update(struct requests *b, struct request *r, struct doc_shadow *s,
 		store_failed(b, r, err);
 		return;
 	}
-	r->wrote = true;
+	mark_written(b, r);
 	answer_add(r, SHADOW_MSG_UPDATE_ACCEPTED, json_object_get(res.accepted));
 	if (res.delta != NULL)
 		answer_add(r, SHADOW_MSG_UPDATE_DELTA,
@@ -321,7 +361,7 @@ handle_delete(struct requests *b, struct request *r)
 	    s.version, now_seconds(), err, sizeof(err)) == -1) {
 		store_failed(b, r, err);
 	} else {
-		r->wrote = true;
+		mark_written(b, r);
 		answer_add(r, SHADOW_MSG_DELETE_ACCEPTED,
 		    doc_delete_accepted(s.version, token_arg(r),
 		    now_seconds()));
@@ -497,8 +537,7 @@ dispatch(struct requests *b, struct request *r, struct incoming *in)
 {
 	char err[512];
 
-	if (!store_in_transaction(b->store) &&
-	    store_begin(b->store, err, sizeof(err)) == -1) {
+	if (batch_begin(b, err, sizeof(err)) == -1) {
 		store_failed(b, r, err);
 		return;
 	}
@@ -619,32 +658,35 @@ dedupe_prune(struct requests *b, char *err, size_t errlen)
 
 /*
  * Commit the batch with its answers in the outbox; on failure nothing of
- * it stays: its writes are answered 500 and no answer is kept.
+ * it stays (batch_lost): its writes, and what was answered after the
+ * first, are answered 500, and no answer is kept.
  */
 static void
 batch_commit(struct requests *b)
 {
 	char err[512];
 
-	if (!store_in_transaction(b->store) && b->ndone > 0 &&
-	    store_begin(b->store, err, sizeof(err)) == -1) {
+	if (!b->began && b->ndone > 0 &&
+	    batch_begin(b, err, sizeof(err)) == -1) {
 		log_error("store: %s; delivered answers are forgotten later",
 		    err);
 		return;
 	}
-	if (!store_in_transaction(b->store))
+	if (!b->began)
 		return;
 	if (outbox_keep(b, err, sizeof(err)) == 0 &&
 	    outbox_trim(b, err, sizeof(err)) == 0 &&
 	    dedupe_prune(b, err, sizeof(err)) == 0 &&
 	    store_commit(b->store, err, sizeof(err)) == 0) {
 		b->ndone = 0;
+		b->began = false;
+		b->first_write = -1;
 		return;
 	}
-	log_error("store: %s; answering the batch's writes 500", err);
-	store_rollback(b->store);
+	log_error("store: %s%s", err, b->first_write >= 0 ?
+	    "; answering the batch's writes 500" : "");
 	outbox_forget_ids(b);
-	batch_fail_writes(b);
+	batch_lost(b);
 }
 
 void

@@ -485,16 +485,13 @@ store_commit(struct store *st, char *err, size_t errlen)
 	return store_step_done(st, STMT_COMMIT, err, errlen, "can't commit");
 }
 
-void
-store_rollback(struct store *st)
+int
+store_rollback(struct store *st, char *err, size_t errlen)
 {
-	char err[256];
-
 	if (!store_in_transaction(st))
-		return;
-	if (store_step_done(st, STMT_ROLLBACK, err, sizeof(err),
-	    "can't roll back") == -1)
-		log_error("%s", err);
+		return 0;
+	return store_step_done(st, STMT_ROLLBACK, err, errlen,
+	    "can't roll back");
 }
 
 bool

@@ -12,6 +12,7 @@
  *                    that is corrupt or belongs to something else
  *   store_begin / store_commit / store_rollback   one transaction per batch
  *                    (group commit); store_in_transaction says if one is open
+ *                    (a failed rollback may leave it open)
  *   store_load       the stored shadow, or a missing one that remembers its
  *                    deleted version (forgotten after forget_deleted seconds)
  *   store_save       write an existing shadow
@@ -47,7 +48,7 @@ const char *store_path(const struct store *st);
 
 int store_begin(struct store *st, char *err, size_t errlen);
 int store_commit(struct store *st, char *err, size_t errlen);
-void store_rollback(struct store *st);
+int store_rollback(struct store *st, char *err, size_t errlen);
 bool store_in_transaction(const struct store *st);
 
 int store_load(struct store *st, const char *thing, const char *shadow,

@@ -45,7 +45,7 @@ stored() {
 
 # kept TOKEN: rows of the store (outcomes and outbox) that mention TOKEN.
 kept() {
-	sql "SELECT (SELECT count(*) FROM dedupe WHERE token = '$1') +
+	sql "SELECT (SELECT count(*) FROM outcomes WHERE json_extract(answer, '\$.clientToken') = '$1') +
 	    (SELECT count(*) FROM outbox WHERE body LIKE '%\"$1\"%')"
 }
 
@@ -296,11 +296,10 @@ one_batch() {
 	assert_json "$(answer update/accepted | jq -c '[.version, .clientToken]')" '[2,"o-upd"]'
 }
 
-@test "the outcome of a write cannot be kept (BUSY on the dedupe table): 500, and the write is not applied either" {
-	skip "request.c bug (reported): dedupe_keep's failure answers 500 but leaves the shadow's write in the batch's transaction, which commits it"
+@test "the outcome of a write cannot be kept (BUSY on the outcomes table): 500, and the write is not applied either" {
 	local t r; t=$(thing); r=$(root "$t")
 	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
-	sqlfault_on BUSY 'INSERT OR REPLACE INTO dedupe'
+	sqlfault_on BUSY 'INSERT INTO outcomes'
 	run ask "$r" update '{"state":{"reported":{"a":2}},"clientToken":"k-upd"}'
 	assert_500 "$(answer update/rejected)" k-upd
 	log_has "shadowd: store: $(DB): can't keep the outcome of a request: database is locked"
@@ -311,7 +310,6 @@ one_batch() {
 }
 
 @test "COMMIT fails: a get in the batch of a refused write does not answer with that write" {
-	skip "request.c bug (reported): batch_commit's failure answers the writes 500 but keeps the answers of reads that saw them"
 	local t r; t=$(thing); r=$(root "$t")
 	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
 	sqlfault_on IOERR COMMIT
@@ -327,14 +325,13 @@ one_batch() {
 }
 
 @test "COMMIT and then ROLLBACK fail: the refused write is not applied by a later batch" {
-	skip "request.c bug (reported): after a failed ROLLBACK the next batch joins the transaction of the refused writes and commits them"
 	local t r; t=$(thing); r=$(root "$t")
 	run ask "$r" update '{"state":{"reported":{"a":1}}}' 2
 	sqlfault_on IOERR COMMIT IOERR ROLLBACK
 	run ask "$r" update '{"state":{"reported":{"a":2},"desired":{"x":1}},"clientToken":"rb-upd"}'
 	assert_500 "$(answer update/rejected)" rb-upd
 	[ "$(sqlfault_hits 'IOERR ROLLBACK')" -ge 1 ]
-	log_has "shadowd: $(DB): can't roll back: disk I/O error (Input/output error)"
+	log_has "shadowd: store: $(DB): can't roll back: disk I/O error (Input/output error); rolled back before the next batch"
 	sqlfault_off
 	run ask "$r" update '{"state":{"reported":{"a":3}},"clientToken":"rb-next"}' 2
 	assert_json "$(answer update/accepted | jq -c '[.version, .clientToken]')" '[2,"rb-next"]'
