@@ -1117,6 +1117,12 @@ conn_flush(struct conn *c, int timeout_ms)
 	return conn_wait(c, all_acknowledged, timeout_ms);
 }
 
+long
+conn_unacknowledged(const struct conn *c)
+{
+	return (long)c->outstanding;
+}
+
 /*
  * hold_acks: write only; a request read now would be committed after its
  * PUBACK could leave (the socket closes right after the DISCONNECT).

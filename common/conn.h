@@ -24,6 +24,7 @@
  *                    calling on_disconnect and, once back, on_connect
  *   conn_flush       loop until every QoS 1 publish is acknowledged (a
  *                    refused one counts as answered)
+ *   conn_unacknowledged   how many QoS 1 publishes wait for their PUBACK
  *   conn_backoff_ms  the wait before the next attempt: 1 s doubling to 30 s,
  *                    50-100 % of it at random; back to 1 s once connected
  *   conn_socket, conn_want_write   what to poll for
@@ -148,6 +149,7 @@ int conn_publish_json(struct conn *c, const char *topic, json_object *obj,
 enum conn_status conn_loop(struct conn *c, int timeout_ms);
 bool conn_connected(const struct conn *c);
 enum conn_status conn_flush(struct conn *c, int timeout_ms);
+long conn_unacknowledged(const struct conn *c);
 int conn_backoff_ms(struct conn *c);
 int conn_socket(const struct conn *c);
 bool conn_want_write(const struct conn *c);

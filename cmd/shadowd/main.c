@@ -500,7 +500,6 @@ http_of(struct shadowd *d)
  * Until the broker has acknowledged every answer, FLUSH_TIMEOUT_MS at most:
  * the loop of serve(), so the HTTP face keeps answering (503, stopping)
  * and MQTT requests read meanwhile are applied and answered as usual.
- * conn_flush with no time to wait only says whether all are acknowledged.
  */
 static void
 answers_flush(struct shadowd *d)
@@ -508,7 +507,7 @@ answers_flush(struct shadowd *d)
 	long long deadline = conn_now_ms() + FLUSH_TIMEOUT_MS, left;
 	char c;
 
-	while (conn_flush(d->conn, 0) != CONN_OK) {
+	while (conn_unacknowledged(d->conn) > 0) {
 		if ((left = deadline - conn_now_ms()) <= 0) {
 			log_warn("some answers were not acknowledged by the "
 			    "broker before shutdown; they are kept and sent "
