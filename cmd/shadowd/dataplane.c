@@ -13,7 +13,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "config.h"
 #include "credentials.h"
@@ -30,6 +29,7 @@
 
 #define IDLE_TIMEOUT_S 60
 #define TOKEN_KEY_LEN 32
+#define TOKEN_KEY_NAME "nextToken key"  /* its row in the store's meta */
 #define TOKEN_MAC_LEN ROUTE_TOKEN_MAC_LEN
 #define PEM_MAX (1024 * 1024)
 
@@ -264,7 +264,8 @@ authorised(struct dataplane *dp, struct http_request *q)
 
 /* ------------------------------------------------------------------ */
 /* nextToken: the last name returned, bound to the thing by an HMAC with a
- * key of this process, so a token shadowd did not issue is refused. */
+ * key kept in the store, so a token this store's shadowd did not issue is
+ * refused and one issued before a restart goes on. */
 
 static void
 token_mac(const struct dataplane *dp, const char *thing, const char *name,
@@ -545,10 +546,6 @@ dataplane_new(const struct shadow_config *cfg, char *err, size_t errlen)
 	if (cfg->http_credentials != NULL && (dp->creds = credentials_load(
 	    cfg->http_credentials, err, errlen)) == NULL)
 		goto fail;
-	if (RAND_bytes(dp->token_key, TOKEN_KEY_LEN) != 1) {
-		snprintf(err, errlen, "can't get random bytes for nextToken");
-		goto fail;
-	}
 	dp->opt.cert_pem = dp->cert_pem;
 	dp->opt.key_pem = dp->key_pem;
 	dp->opt.max_connections = (unsigned int)cfg->http_max_connections;
@@ -572,6 +569,9 @@ dataplane_listen(struct dataplane *dp, const struct dataplane_hooks *h,
 	char addr[64];
 
 	dp->hooks = *h;
+	if (store_secret(h->store, TOKEN_KEY_NAME, dp->token_key,
+	    TOKEN_KEY_LEN, err, errlen) == -1)
+		return -1;
 	dp->http = http_start(&dp->opt, &handlers, dp, err, errlen);
 	if (dp->http == NULL)
 		return -1;

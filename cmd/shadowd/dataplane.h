@@ -16,7 +16,9 @@
  *                     a non-loopback address without --http-credentials
  *                     unless --http-insecure. NULL: a usage error (exit 2),
  *                     err says why and what to do
- *   dataplane_listen  start serving; err says why it could not
+ *   dataplane_listen  read the nextToken key from the store (drawn at the
+ *                     first start, kept across restarts) and start
+ *                     serving; err says why it could not
  *   dataplane_http    its HTTP server, for the event loop
  *   dataplane_where   "http://127.0.0.1:8080" (https when it is)
  *   dataplane_answer  answer an HTTP request when its batch is done (the

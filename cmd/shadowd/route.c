@@ -12,12 +12,20 @@
 #include "topic.h"
 
 #define MSG_QUERY "Invalid percent-encoding in the query"
+#define MSG_QUERY_NAME "Invalid query parameter name: no NUL (%00)"
+#define NO_ROUTE_METHOD_MAX 64          /* bytes of the method's text */
+#define NO_ROUTE_PATH_MAX 200           /* bytes of the path's text */
 
-/* A query parameter, percent-decoded. */
+/*
+ * A query parameter route.c reads, percent-decoded. A value that can't be
+ * one of the parameter's (longer than any of them, or holding a NUL) is
+ * `invalid`, and refused with that parameter's own text.
+ */
 struct param {
 	char name[32];
 	char value[512];
 	bool seen;
+	bool invalid;
 };
 
 /* -1, with the answer in r. */
@@ -30,31 +38,83 @@ refuse(struct route *r, int status, const char *message, const char *allow)
 	return -1;
 }
 
-/* Fill the wanted parameters from the raw query; -1 on bad encoding. */
-static int
-query_parse(const char *query, struct param *p, size_t np)
+/* Whether each '%' of s[0..n) starts an escape of two hex digits; *nul
+ * tells whether one of them is %00. */
+static bool
+escapes_valid(const char *s, size_t n, bool *nul)
 {
-	const char *s = query, *amp, *eq;
+	size_t i;
+	int hi, lo;
+
+	*nul = false;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%')
+			continue;
+		if (n - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
+		    (lo = hex_value(s[i + 2])) < 0)
+			return false;
+		if (hi == 0 && lo == 0)
+			*nul = true;
+		i += 2;
+	}
+	return true;
+}
+
+/* Whether s[0..n), well percent-encoded, decodes to exactly want. */
+static bool
+decodes_to(const char *s, size_t n, const char *want)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < n; i++, want++) {
+		if (s[i] == '%') {
+			c = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+			i += 2;
+		} else
+			c = (unsigned char)s[i];
+		if (*want == '\0' || (unsigned char)*want != c)
+			return false;
+	}
+	return *want == '\0';
+}
+
+/*
+ * Read the query: every name and value must be well percent-encoded and
+ * no name may decode to hold a NUL, whether route.c reads the parameter or
+ * not; the first of each wanted name is decoded into p, the others are
+ * ignored whatever their length. -1 with the answer in r.
+ */
+static int
+query_parse(const char *query, struct param *p, size_t np, struct route *r)
+{
+	const char *s = query, *amp, *eq, *val;
 	size_t klen, vlen, i, dlen;
-	char key[64];
+	bool name_nul, val_nul;
 
 	while (s != NULL && *s != '\0') {
 		amp = strchr(s, '&');
 		klen = amp ? (size_t)(amp - s) : strlen(s);
 		eq = memchr(s, '=', klen);
+		val = eq ? eq + 1 : "";
 		vlen = eq ? klen - (size_t)(eq - s) - 1 : 0;
 		if (eq != NULL)
 			klen = (size_t)(eq - s);
-		if (percent_decode(s, klen, key, sizeof(key), &dlen) == -1)
-			return -1;
+		if (!escapes_valid(s, klen, &name_nul))
+			return refuse(r, 400, MSG_QUERY, NULL);
+		if (name_nul)
+			return refuse(r, 400, MSG_QUERY_NAME, NULL);
+		if (!escapes_valid(val, vlen, &val_nul))
+			return refuse(r, 400, MSG_QUERY, NULL);
 		for (i = 0; i < np; i++) {
-			if (p[i].seen || strcmp(p[i].name, key) != 0)
+			if (p[i].seen || !decodes_to(s, klen, p[i].name))
 				continue;
-			if (percent_decode(eq ? eq + 1 : "", vlen, p[i].value,
-			    sizeof(p[i].value), &dlen) == -1 ||
-			    strlen(p[i].value) != dlen)
-				return -1;
 			p[i].seen = true;
+			if (val_nul || percent_decode(val, vlen, p[i].value,
+			    sizeof(p[i].value), &dlen) == -1) {
+				p[i].invalid = true;
+				p[i].value[0] = '\0';
+			}
 		}
 		s = amp ? amp + 1 : NULL;
 	}
@@ -75,9 +135,10 @@ shadow_route(const char *method, const char *query, struct route *r)
 	else
 		return refuse(r, 405, "Method not allowed; this path takes "
 		    "GET, POST and DELETE", "GET, POST, DELETE");
-	if (query_parse(query, p, 1) == -1)
-		return refuse(r, 400, MSG_QUERY, NULL);
-	if (p[0].seen && !shadow_name_valid(p[0].value, strlen(p[0].value)))
+	if (query_parse(query, p, 1, r) == -1)
+		return -1;
+	if (p[0].seen && (p[0].invalid ||
+	    !shadow_name_valid(p[0].value, strlen(p[0].value))))
 		return refuse(r, 400, "Invalid shadow name: 1 to 64 of "
 		    "A-Z a-z 0-9 : _ - $", NULL);
 	if (p[0].seen) {
@@ -100,8 +161,8 @@ page_size(const struct param *p, struct route *r)
 	}
 	errno = 0;
 	n = strtol(p->value, &end, 10);
-	if (p->value[0] < '0' || p->value[0] > '9' || *end != '\0' ||
-	    errno != 0 || n < 1 || n > ROUTE_PAGE_SIZE_MAX)
+	if (p->invalid || p->value[0] < '0' || p->value[0] > '9' ||
+	    *end != '\0' || errno != 0 || n < 1 || n > ROUTE_PAGE_SIZE_MAX)
 		return refuse(r, 400, "Invalid pageSize: an integer from 1 "
 		    "to 100", NULL);
 	r->page_size = (int)n;
@@ -143,11 +204,11 @@ list_route(const char *method, const char *query, struct route *r)
 	if (strcmp(method, "GET") != 0)
 		return refuse(r, 405, "Method not allowed; this path takes GET",
 		    "GET");
-	if (query_parse(query, p, 2) == -1)
-		return refuse(r, 400, MSG_QUERY, NULL);
+	if (query_parse(query, p, 2, r) == -1)
+		return -1;
 	if (page_size(&p[1], r) == -1)
 		return -1;
-	if (p[0].seen && token_parse(p[0].value, r) == -1) {
+	if (p[0].seen && (p[0].invalid || token_parse(p[0].value, r) == -1)) {
 		r->token = false;
 		r->after[0] = '\0';
 		return refuse(r, 400, "Invalid nextToken", NULL);
@@ -178,21 +239,16 @@ publish_options(const char *query, struct route *r)
 {
 	struct param p[] = { { .name = "qos" }, { .name = "retain" } };
 
-	if (query_parse(query, p, 2) == -1)
-		return refuse(r, 400, MSG_QUERY, NULL);
-	r->qos = 0;
-	r->retain = false;
-	if (p[0].seen && strcmp(p[0].value, "0") != 0) {
-		if (strcmp(p[0].value, "1") != 0)
-			return refuse(r, 400, "Invalid qos: 0 or 1", NULL);
-		r->qos = 1;
-	}
-	if (p[1].seen && strcmp(p[1].value, "false") != 0) {
-		if (strcmp(p[1].value, "true") != 0)
-			return refuse(r, 400, "Invalid retain: true or false",
-			    NULL);
-		r->retain = true;
-	}
+	if (query_parse(query, p, 2, r) == -1)
+		return -1;
+	if (p[0].seen && (p[0].invalid || (strcmp(p[0].value, "0") != 0 &&
+	    strcmp(p[0].value, "1") != 0)))
+		return refuse(r, 400, "Invalid qos: 0 or 1", NULL);
+	r->qos = p[0].seen && strcmp(p[0].value, "1") == 0 ? 1 : 0;
+	if (p[1].seen && (p[1].invalid || (strcmp(p[1].value, "false") != 0 &&
+	    strcmp(p[1].value, "true") != 0)))
+		return refuse(r, 400, "Invalid retain: true or false", NULL);
+	r->retain = p[1].seen && strcmp(p[1].value, "true") == 0;
 	return 0;
 }
 
@@ -245,6 +301,53 @@ match_thing(const char *path, const char *prefix, const char *suffix,
 	return 0;
 }
 
+/*
+ * Append s to r->message as printable ASCII: each byte outside '!' to '~'
+ * is written %XX (uppercase), so the text is valid UTF-8 whatever bytes
+ * came; at most max bytes are appended, never part of an escape.
+ */
+static void
+message_append(struct route *r, size_t *off, const char *s, size_t max)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t end = *off + max;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c >= '!' && c <= '~') {
+			if (*off + 1 > end)
+				break;
+			r->message[(*off)++] = (char)c;
+			continue;
+		}
+		if (*off + 3 > end)
+			break;
+		r->message[(*off)++] = '%';
+		r->message[(*off)++] = digits[c >> 4];
+		r->message[(*off)++] = digits[c & 15];
+	}
+	r->message[*off] = '\0';
+}
+
+/* 404 "No route for METHOD PATH", both as message_append writes them. */
+static int
+no_route(const char *method, const char *path, struct route *r)
+{
+	static const char head[] = "No route for ";
+	size_t off = sizeof(head) - 1;
+
+	_Static_assert(sizeof(head) + NO_ROUTE_METHOD_MAX + 1 +
+	    NO_ROUTE_PATH_MAX <= ROUTE_MESSAGE_MAX, "message too small");
+	memcpy(r->message, head, off);
+	message_append(r, &off, method, NO_ROUTE_METHOD_MAX);
+	r->message[off++] = ' ';
+	message_append(r, &off, path, NO_ROUTE_PATH_MAX);
+	r->status = 404;
+	r->allow = NULL;
+	return -1;
+}
+
 int
 route_parse(const char *method, const char *path, const char *query,
     struct route *r)
@@ -259,8 +362,5 @@ route_parse(const char *method, const char *path, const char *query,
 		return m == 0 ? list_route(method, query, r) : -1;
 	if (strncmp(path, "/topics/", 8) == 0)
 		return publish_route(method, path + 8, query, r);
-	r->status = 404;
-	snprintf(r->message, sizeof(r->message), "No route for %s %.200s",
-	    method, path);
-	return -1;
+	return no_route(method, path, r);
 }

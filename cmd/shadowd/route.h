@@ -9,10 +9,14 @@
  *   route_parse  method, path and query (neither percent-decoded; query
  *                NULL when the target has no '?') into a struct route:
  *                0, or -1 with status (400, 404 or 405), message (the
- *                text of docs/PROTOCOL.md §12) and allow (405 only, the
- *                Allow header) set. A nextToken is checked for its form
- *                only: the MAC that binds it to the thing is dataplane.c's
- *                to check, with the key it holds.
+ *                text of docs/PROTOCOL.md §12, always printable ASCII: a
+ *                404 writes the method's and path's other bytes %XX) and
+ *                allow (405 only, the Allow header) set. Every query
+ *                parameter must be well percent-encoded, with no NUL in
+ *                its name; the ones a route does not read are otherwise
+ *                ignored. A nextToken is checked for its form only: the
+ *                MAC that binds it to the thing is dataplane.c's to
+ *                check, with the key it holds.
  */
 #ifndef SHADOWD_ROUTE_H
 #define SHADOWD_ROUTE_H

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "doc.h"
@@ -37,6 +40,8 @@ enum stmt {
 	STMT_OUTBOX_ADD,
 	STMT_OUTBOX_DONE,
 	STMT_OUTBOX_ALL,
+	STMT_META_GET,
+	STMT_META_PUT,
 	STMT_COUNT
 };
 
@@ -66,6 +71,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "VALUES (?1, ?2, ?3)",
 	[STMT_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1",
 	[STMT_OUTBOX_ALL] = "SELECT id, topic, body FROM outbox ORDER BY id",
+	[STMT_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[STMT_META_PUT] = "INSERT INTO meta (name, value) VALUES (?1, ?2)",
 };
 
 static const char schema_sql[] =
@@ -108,6 +115,17 @@ static const char schema3_sql[] =
     " msg INTEGER NOT NULL,"
     " answer TEXT NOT NULL"
     ")";
+
+/*
+ * Schema 3 too: values kept across restarts, by name (the key of the
+ * HTTP face's nextToken MACs). It came before schema 3 was released but
+ * after some schema 3 files were made: one without it gets it at open.
+ */
+static const char schema3_meta_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta ("
+    " name TEXT PRIMARY KEY,"
+    " value BLOB NOT NULL"
+    ") WITHOUT ROWID";
 
 struct store {
 	sqlite3 *db;
@@ -191,7 +209,8 @@ store_query_int(struct store *st, const char *sql, long long *out)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* A new file gets every table; an older one (from) the tables since. */
+/* A new file gets every table; an older one (from) the tables since; a
+ * schema 3 file without meta gets meta. */
 static int
 store_create_schema(struct store *st, long long from, char *err,
     size_t errlen)
@@ -204,7 +223,8 @@ store_create_schema(struct store *st, long long from, char *err,
 	    "PRAGMA user_version = %d", STORE_APP_ID, STORE_SCHEMA_VERSION);
 	if ((from < 1 && store_exec(st, schema_sql, err, errlen) == -1) ||
 	    (from < 2 && store_exec(st, schema2_sql, err, errlen) == -1) ||
-	    store_exec(st, schema3_sql, err, errlen) == -1 ||
+	    (from < 3 && store_exec(st, schema3_sql, err, errlen) == -1) ||
+	    store_exec(st, schema3_meta_sql, err, errlen) == -1 ||
 	    store_exec(st, sql, err, errlen) == -1 ||
 	    store_exec(st, "COMMIT", err, errlen) == -1) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -290,7 +310,7 @@ store_prepare(struct store *st, char *err, size_t errlen)
 static int
 store_setup(struct store *st, char *err, size_t errlen)
 {
-	long long ver, last;
+	long long ver, last, meta = 0;
 
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -310,7 +330,11 @@ store_setup(struct store *st, char *err, size_t errlen)
 	}
 	if (store_set_journal(st, err, errlen) == -1)
 		return -1;
-	if (ver < STORE_SCHEMA_VERSION &&
+	if (ver == STORE_SCHEMA_VERSION && store_query_int(st,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	    "name = 'meta'", &meta) == -1)
+		return store_error(st, err, errlen, "can't read the schema");
+	if ((ver < STORE_SCHEMA_VERSION || meta == 0) &&
 	    store_create_schema(st, ver, err, errlen) == -1)
 		return -1;
 	if (store_query_int(st, "SELECT coalesce(max(id), 0) FROM outbox",
@@ -833,4 +857,90 @@ store_outbox_each(struct store *st, void (*fn)(void *ud, int64_t id,
 		return store_step_error(st, rc, sys, err, errlen,
 		    "can't read the outbox");
 	return 0;
+}
+
+/* The value of meta row name when it has len bytes: 1 and out filled; no
+ * such row: 0; -1 for a value of another size or a failed read. */
+static int
+meta_get(struct store *st, const char *name, unsigned char *out, size_t len,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_META_GET];
+	const void *value;
+	int rc, sys, n = 0, ret;
+
+	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+		return bind_failed(st, s, err, errlen);
+	errno = 0;
+	rc = sqlite3_step(s);
+	sys = os_error(st, rc, errno);
+	if (rc == SQLITE_ROW) {
+		value = sqlite3_column_blob(s, 0);
+		n = sqlite3_column_bytes(s, 0);
+		if (value != NULL && n > 0 && (size_t)n == len) {
+			memcpy(out, value, len);
+			ret = 1;
+		} else {
+			snprintf(err, errlen, "%s: the stored %s has %d bytes, "
+			    "not %zu: something else changed the file; stop "
+			    "shadowd and run sqlite3 %s \"DELETE FROM meta "
+			    "WHERE name = '%s'\" to have a new one made",
+			    st->path, name, n, len, st->path, name);
+			ret = -1;
+		}
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ret = store_step_error(st, rc, sys, err, errlen,
+		    "can't read a stored secret");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+int
+store_secret(struct store *st, const char *name, unsigned char *out,
+    size_t len, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[STMT_META_PUT];
+	int found;
+
+	if (len == 0 || len > INT_MAX || store_in_transaction(st)) {
+		snprintf(err, errlen, "%s: the %s (%zu bytes) can't be read "
+		    "%s; this is a bug in shadowd: please report it",
+		    st->path, name, len, store_in_transaction(st) ?
+		    "inside a transaction" : "at that size");
+		return -1;
+	}
+	/* the write lock at once: a second reader waits, then finds it */
+	if (store_exec(st, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if ((found = meta_get(st, name, out, len, err, errlen)) == -1)
+		goto fail;
+	if (found == 0) {
+		if (RAND_bytes(out, (int)len) != 1) {
+			snprintf(err, errlen, "can't draw %zu random bytes for "
+			    "the %s: OpenSSL's random generator failed; check "
+			    "that the system has a source of entropy", len,
+			    name);
+			goto fail;
+		}
+		if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) !=
+		    SQLITE_OK || sqlite3_bind_blob(s, 2, out, (int)len,
+		    SQLITE_STATIC) != SQLITE_OK) {
+			bind_failed(st, s, err, errlen);
+			goto fail;
+		}
+		if (store_step_done(st, STMT_META_PUT, err, errlen,
+		    "can't store a new secret") == -1)
+			goto fail;
+	}
+	if (store_exec(st, "COMMIT", err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	if (store_in_transaction(st))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	OPENSSL_cleanse(out, len);
+	return -1;
 }

@@ -27,6 +27,8 @@
  *   store_outbox_add / store_outbox_done / store_outbox_each   answers kept
  *                    in the transaction of their request until the broker
  *                    has them; the ones left are read back at start
+ *   store_secret     a named secret of random bytes, drawn at its first
+ *                    use and kept (table meta), the same at every start
  *   store_close      finalize the statements, close the database
  *
  * Every function returning int gives 0, or -1 with err filled.
@@ -100,5 +102,11 @@ int store_outbox_done(struct store *st, int64_t id, char *err,
 int store_outbox_each(struct store *st, void (*fn)(void *ud, int64_t id,
     const char *topic, const char *body), void *ud, char *err,
     size_t errlen);
+
+/* The secret `name`, len bytes into out: the stored one, or, the first
+ * time, len bytes from RAND_bytes stored in the same transaction. Not
+ * inside a batch's transaction. */
+int store_secret(struct store *st, const char *name, unsigned char *out,
+    size_t len, char *err, size_t errlen);
 
 #endif

@@ -165,9 +165,10 @@ DB() { echo "$TD/shadowd-data/shadows.db"; }
 	kill -CONT "$SHADOWD_PID"
 	run grep -F untouched "$TD/copied.log"
 	assert_failure
-	answer get/accepted "$out" | jq -e --arg x "$(printf 'x%.0s' $(seq 1 100))" \
-	    '.version == 1 and .state.reported.x == $x and
-	     .metadata.reported.x.timestamp == 1 and .clientToken == "cp"'
+	# -s: no answer is [], a failure (jq -e passes on no input at all)
+	answer get/accepted "$out" | jq -es --arg x "$(printf 'x%.0s' $(seq 1 100))" \
+	    'length == 1 and (.[0] | .version == 1 and .state.reported.x == $x and
+	     .metadata.reported.x.timestamp == 1 and .clientToken == "cp")'
 	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM shadows')" = 200 ]
 }
 
@@ -193,6 +194,31 @@ DB() { echo "$TD/shadowd-data/shadows.db"; }
 	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM shadows')" = 201 ]
 	[ "$(sqlite3 "$dir/shadows.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('dedupe', 'dedupe_key')")" = 0 ]
 	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM outcomes')" = 1 ]
+	[ "$(sqlite3 "$dir/shadows.db" 'SELECT count(*) FROM meta')" = 0 ]
+	[ "$(sqlite3 "$dir/shadows.db" 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "a schema 3 database made before the meta table opens, keeps its data and gets the table" {
+	local dir=$TD/schema3 pid r=\$aws/things/t11/shadow out
+	mkdir -p "$dir"
+	shadowd_db_make "$dir/shadows.db" 3
+	sqlite3 "$dir/shadows.db" "CREATE TABLE outbox (id INTEGER PRIMARY KEY, topic TEXT NOT NULL, body TEXT NOT NULL); CREATE TABLE outcomes (id INTEGER PRIMARY KEY, key BLOB NOT NULL, at INTEGER NOT NULL, code INTEGER NOT NULL, msg INTEGER NOT NULL, answer TEXT NOT NULL); INSERT INTO outbox (topic, body) VALUES ('$r/update/accepted', '{\"clientToken\":\"kept3\",\"version\":4}');"
+	[ "$(sqlite3 "$dir/shadows.db" "SELECT count(*) FROM sqlite_master WHERE name = 'meta'")" = 0 ]
+	kill -STOP "$SHADOWD_PID"
+	"$BIN/shadowd" --data-dir "$dir" -i sd-schema3 --http 127.0.0.1:0 >"$TD/schema3.log" 2>&1 &
+	pid=$!
+	track_pid "$pid"
+	wait_for_line "$TD/schema3.log" ready 10
+	wait_answers "$r" 1 10
+	out=$(ask "$(root t12)" get '{"clientToken":"g3"}')
+	kill -TERM "$pid"
+	wait_gone "$pid"
+	kill -CONT "$SHADOWD_PID"
+	assert_equal "$(answers_of "$r" | head -1 | cut -d' ' -f2- | jq -c '[.clientToken, .version]')" '["kept3",4]'
+	assert_equal "$(answer get/accepted "$out" | jq -c '[.version, .clientToken]')" '[1,"g3"]'
+	[ "$(sqlite3 "$dir/shadows.db" 'PRAGMA user_version')" = 3 ]
+	# --http drew the nextToken key into it
+	[ "$(sqlite3 "$dir/shadows.db" "SELECT name, length(value) FROM meta")" = 'nextToken key|32' ]
 	[ "$(sqlite3 "$dir/shadows.db" 'PRAGMA integrity_check')" = ok ]
 }
 

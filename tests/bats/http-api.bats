@@ -190,6 +190,49 @@ EOF
 	assert_equal "$(jq -c '[.results, has("nextToken")]' <<<"$output")" '[[],false]'
 }
 
+# restart_sd DIR LOG: a shadowd with the HTTP face on DIR; HTTP_URL its own.
+restart_sd() {
+	"$BIN/shadowd" --data-dir "$1" -i shadowd-restart --http 127.0.0.1:0 >"$2" 2>&1 &
+	RPID=$!
+	track_pid "$RPID"
+	wait_for_line "$2" ready 10
+	HTTP_URL=http://127.0.0.1:$(http_port_of "$2")
+}
+
+@test "a nextToken goes on after a restart on the same data directory; forged ones and another store's are refused" {
+	local t dir=$TD/restart-data tok suite_tok url0=$HTTP_URL; t=$(thing)
+	restart_sd "$dir" "$TD/restart1.log"
+	for s in a b c; do
+		py iotdata.py update "$t" '{"state":{"reported":{"x":1}}}' "$s" >/dev/null
+	done
+	run py iotdata.py page "$t" 1
+	assert_equal "$(jq -c .results <<<"$output")" '["a"]'
+	tok=$(jq -r .nextToken <<<"$output")
+	kill -TERM "$RPID"
+	wait_gone "$RPID"
+	# the key is in the store, drawn once
+	assert_equal "$(sqlite3 "$dir/shadows.db" "SELECT name, length(value) FROM meta")" 'nextToken key|32'
+	restart_sd "$dir" "$TD/restart2.log"
+	run awsd list-named-shadows-for-thing --thing-name "$t" --page-size 1 --next-token "$tok"
+	assert_success
+	assert_equal "$(jq -c .results <<<"$output")" '["b"]'
+	run py iotdata.py page "$t" 5 "$(jq -r .nextToken <<<"$output")"
+	assert_equal "$(jq -c '[.results, has("nextToken")]' <<<"$output")" '[["c"],false]'
+	# forged: the MAC of "a" with the name "b"
+	run py iotdata.py page "$t" 1 "62${tok#61}"
+	assert_output 'InvalidRequestException: Invalid nextToken'
+	# the suite's shadowd has its own store, so its own key
+	HTTP_URL=$url0 py iotdata.py update "$t" '{"state":{"reported":{"x":1}}}' a >/dev/null
+	HTTP_URL=$url0 py iotdata.py update "$t" '{"state":{"reported":{"x":1}}}' b >/dev/null
+	suite_tok=$(HTTP_URL=$url0 py iotdata.py page "$t" 1 | jq -r .nextToken)
+	assert_equal "${suite_tok%%.*}" 61
+	run py iotdata.py page "$t" 1 "$suite_tok"
+	assert_output 'InvalidRequestException: Invalid nextToken'
+	kill -TERM "$RPID"
+	wait_gone "$RPID"
+	assert_equal "$(sqlite3 "$dir/shadows.db" "SELECT count(*) FROM meta")" 1
+}
+
 @test "boto3 gets InternalFailureException when the store can't write (full disk), and the shadow is as it was" {
 	local t; t=$(thing)
 	run py iotdata.py update "$t" '{"state":{"reported":{"a":1}}}'

@@ -85,6 +85,19 @@ refused() {
 	refused 400 InvalidRequestException 'Invalid thing name: 1 to 128 of A-Z a-z 0-9 : _ -'
 	run hcurl "$HTTP_URL/things/keep/shadow?name=a%2"
 	refused 400 InvalidRequestException 'Invalid percent-encoding in the query'
+	# a parameter shadowd does not read must be well encoded too
+	run hcurl "$HTTP_URL/things/keep/shadow?x=%zz&name=n1"
+	refused 400 InvalidRequestException 'Invalid percent-encoding in the query'
+	# name%00junk is not name: a NUL in a name is refused, never cut there
+	run hcurl -X DELETE "$HTTP_URL/things/keep/shadow?name%00junk=cfg"
+	refused 400 InvalidRequestException 'Invalid query parameter name: no NUL (%00)'
+	# a value too long for its parameter gets that parameter's text
+	run hcurl "$HTTP_URL/things/keep/shadow?name=$(head -c 600 /dev/zero | tr '\0' n)"
+	refused 400 InvalidRequestException 'Invalid shadow name: 1 to 64 of A-Z a-z 0-9 : _ - $'
+	# an unknown parameter is ignored whatever its length
+	run hcurl "$HTTP_URL/things/keep/shadow?$(head -c 100 /dev/zero | tr '\0' k)=$(head -c 2000 /dev/zero | tr '\0' v)"
+	assert_equal "$(http_status)" 200
+	assert_equal "$(http_body_of | jq -c '[.version, .state.reported]')" '[1,{"v":1}]'
 	run hcurl "$HTTP_URL/things/ke%00ep/shadow"
 	refused 400 InvalidRequestException 'Invalid thing name: 1 to 128 of A-Z a-z 0-9 : _ -'
 	# the name decoded: %3A is ':'
@@ -119,6 +132,14 @@ refused() {
 @test "unknown route 404, wrong method 405 with Allow, bad Publish topic and options 400" {
 	run hcurl "$HTTP_URL/nothing/here"
 	refused 404 ResourceNotFoundException 'No route for GET /nothing/here'
+	# raw bytes that are not UTF-8 in the target: the message is JSON of
+	# printable ASCII, each other byte written %XX
+	run hcurl --request-target "$(printf '/caf\xc3\xa9/\xff\xfe?x=\xc0')" "$HTTP_URL/"
+	refused 404 ResourceNotFoundException 'No route for GET /caf%C3%A9/%FF%FE'
+	http_body_of | "$PYTHON3" -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
+	run hcurl -X "$(printf 'G\xc0T')" "$HTTP_URL/x"
+	assert_equal "$(http_status)" 404
+	assert_equal "$(http_body_of | "$PYTHON3" -c 'import json, sys; print(json.loads(sys.stdin.buffer.read())["message"])')" 'No route for G%C0T /x'
 	run hcurl -X PUT "$HTTP_URL/things/keep/shadow"
 	refused 405 MethodNotAllowedException 'Method not allowed; this path takes GET, POST and DELETE'
 	assert_equal "$(http_header_of Allow)" 'GET, POST, DELETE'

@@ -7,11 +7,15 @@
  *
  * Checked against a plain reading of docs/PROTOCOL.md §12: which route a
  * path names; a refusal's status, Allow header and text are the ones that
- * route documents, in the documented order (thing name, then method); a
- * parsed thing, shadow name, nextToken name and topic are valid, hold no
- * NUL and are what the path said; page size, qos and retain are in range.
- * A parsed request rebuilt from its result (every string percent-encoded)
- * parses to the same result.
+ * route documents, in the documented order (thing name, then method, then
+ * the query's form, then its parameters), the text printable ASCII; a
+ * query is refused when any name or value, read or not, is badly
+ * percent-encoded or a name holds a NUL, and otherwise its parameters are
+ * the first of each name compared byte for byte after decoding; a parsed
+ * thing, shadow name, nextToken name and topic are valid, hold no NUL and
+ * are what the path and query said; page size, qos and retain are in range
+ * and are what the query said. A parsed request rebuilt from its result
+ * (every string percent-encoded) parses to the same result.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +48,8 @@ static const char *const fr_msg_shadow =
     "Invalid shadow name: 1 to 64 of A-Z a-z 0-9 : _ - $";
 static const char *const fr_msg_query =
     "Invalid percent-encoding in the query";
+static const char *const fr_msg_qname =
+    "Invalid query parameter name: no NUL (%00)";
 static const char *const fr_msg_page =
     "Invalid pageSize: an integer from 1 to 100";
 static const char *const fr_msg_token = "Invalid nextToken";
@@ -154,6 +160,116 @@ fr_topic_ok(const char *s, size_t n)
 	return slashes <= ROUTE_TOPIC_LEVELS;
 }
 
+/* One parameter of a query, from s to the next '&' or the end: its name
+ * and value decoded (malloc'd; NULL on a bad escape); *next, the rest. */
+static void
+fr_param(const char *s, const char **next, char **k, size_t *kn, char **v,
+    size_t *vn)
+{
+	const char *end = s + strcspn(s, "&"), *eq;
+
+	eq = memchr(s, '=', (size_t)(end - s));
+	*k = fr_decode(s, (size_t)((eq ? eq : end) - s), kn);
+	*v = fr_decode(eq ? eq + 1 : "", eq ? (size_t)(end - eq - 1) : 0, vn);
+	*next = *end == '&' ? end + 1 : NULL;
+}
+
+/* The first fault of the query's form, or NULL: a name or value with a
+ * bad escape, or a name holding a NUL, whatever the parameter. */
+static const char *
+fr_query_fault(const char *query)
+{
+	const char *s = query, *fault = NULL;
+	char *k, *v;
+	size_t kn, vn;
+
+	while (s != NULL && fault == NULL) {
+		fr_param(s, &s, &k, &kn, &v, &vn);
+		if (k == NULL)
+			fault = fr_msg_query;
+		else if (memchr(k, '\0', kn) != NULL)
+			fault = fr_msg_qname;
+		else if (v == NULL)
+			fault = fr_msg_query;
+		free(k);
+		free(v);
+	}
+	return fault;
+}
+
+/* The decoded value of the first parameter named name in a query of good
+ * form (malloc'd), or NULL when there is none. */
+static char *
+fr_first(const char *query, const char *name, size_t *vn)
+{
+	const char *s = query;
+	char *k, *v;
+	size_t kn;
+	bool match;
+
+	while (s != NULL) {
+		fr_param(s, &s, &k, &kn, &v, vn);
+		REQUIRE(k != NULL && v != NULL);
+		match = kn == strlen(name) && memcmp(k, name, kn) == 0;
+		free(k);
+		if (match)
+			return v;
+		free(v);
+	}
+	return NULL;
+}
+
+/* A pageSize value: digits only, 1 to 100 (leading zeros allowed), at
+ * most 511 bytes as every value route.c reads. */
+static bool
+fr_page_ok(const char *v, size_t n)
+{
+	size_t i;
+	int val = 0;
+
+	if (n == 0 || n > 511)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		if (val <= ROUTE_PAGE_SIZE_MAX)
+			val = val * 10 + (v[i] - '0');
+	}
+	return val >= 1 && val <= ROUTE_PAGE_SIZE_MAX;
+}
+
+static bool
+fr_value_is(const char *v, size_t n, const char *want)
+{
+	return v != NULL && n == strlen(want) && memcmp(v, want, n) == 0;
+}
+
+/* The 404 text: method and path as printable ASCII, each byte outside
+ * '!' to '~' written %XX, cut at 64 and 200 bytes between characters. */
+static void
+fr_printable(char *out, size_t size, const char *s, size_t max)
+{
+	size_t o = strlen(out), end = o + max;
+	unsigned char c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x21 && c <= 0x7e) {
+			if (o + 1 > end)
+				break;
+			REQUIRE(o + 1 < size);
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 > end)
+				break;
+			REQUIRE(o + 3 < size);
+			snprintf(out + o, size - o, "%%%02X", c);
+			o += 3;
+		}
+	}
+	out[o] = '\0';
+}
+
 /* The raw thing of a SHADOW or LIST path, decoded: valid or not. */
 static bool
 fr_thing_ok(const struct fr_ref *ref, char **decoded)
@@ -190,23 +306,29 @@ fr_is(const char *got, const char *want)
 }
 
 static void
-fr_check_refusal(const char *method, const char *path,
+fr_check_refusal(const char *method, const char *path, const char *query,
     const struct fr_ref *ref, const struct route *r)
 {
 	char want[ROUTE_MESSAGE_MAX], *thing = NULL, *topic = NULL;
-	const char *m = r->message;
+	char *v1 = NULL, *v2 = NULL;
+	const char *m = r->message, *fault = fr_query_fault(query);
 	bool thing_ok = false;
-	size_t tlen;
+	size_t tlen, n1 = 0, n2 = 0, i;
 
 	REQUIRE(memchr(m, '\0', sizeof(r->message)) != NULL);
+	REQUIRE(json_utf8_valid(m, strlen(m)));
+	for (i = 0; m[i] != '\0'; i++)
+		REQUIRE(m[i] >= ' ' && m[i] <= '~');
 	REQUIRE((r->allow != NULL) == (r->status == 405));
 	if (ref->kind == FR_SHADOW || ref->kind == FR_LIST)
 		thing_ok = fr_thing_ok(ref, &thing);
 	switch (ref->kind) {
 	case FR_NONE:
 		REQUIRE(r->status == 404);
-		snprintf(want, sizeof(want), "No route for %s %.200s", method,
-		    path);
+		snprintf(want, sizeof(want), "No route for ");
+		fr_printable(want, sizeof(want), method, 64);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), " ");
+		fr_printable(want, sizeof(want), path, 200);
 		REQUIRE(fr_is(m, want));
 		break;
 	case FR_SHADOW:
@@ -216,10 +338,14 @@ fr_check_refusal(const char *method, const char *path,
 			REQUIRE(r->status == 405 && fr_is(m, "Method not "
 			    "allowed; this path takes GET, POST and DELETE") &&
 			    fr_is(r->allow, "GET, POST, DELETE"));
+		} else if (fault != NULL) {
+			REQUIRE(r->status == 400 && fr_is(m, fault));
 		} else {
-			REQUIRE(r->status == 400);
-			REQUIRE(fr_is(m, fr_msg_query) ||
-			    fr_is(m, fr_msg_shadow));
+			/* the first name= is not a shadow name */
+			v1 = fr_first(query, "name", &n1);
+			REQUIRE(v1 != NULL && !fr_name_ok(v1, n1,
+			    SHADOW_NAME_MAX, true));
+			REQUIRE(r->status == 400 && fr_is(m, fr_msg_shadow));
 		}
 		break;
 	case FR_LIST:
@@ -229,10 +355,17 @@ fr_check_refusal(const char *method, const char *path,
 			REQUIRE(r->status == 405 && fr_is(m, "Method not "
 			    "allowed; this path takes GET") &&
 			    fr_is(r->allow, "GET"));
+		} else if (fault != NULL) {
+			REQUIRE(r->status == 400 && fr_is(m, fault));
 		} else {
+			/* pageSize is checked first, then nextToken's form */
+			v1 = fr_first(query, "pageSize", &n1);
+			v2 = fr_first(query, "nextToken", &n2);
 			REQUIRE(r->status == 400);
-			REQUIRE(fr_is(m, fr_msg_query) ||
-			    fr_is(m, fr_msg_page) || fr_is(m, fr_msg_token));
+			if (v1 != NULL && !fr_page_ok(v1, n1))
+				REQUIRE(fr_is(m, fr_msg_page));
+			else
+				REQUIRE(v2 != NULL && fr_is(m, fr_msg_token));
 		}
 		break;
 	case FR_PUBLISH:
@@ -244,15 +377,29 @@ fr_check_refusal(const char *method, const char *path,
 		}
 		REQUIRE(r->status == 400);
 		topic = fr_decode(ref->raw, ref->raw_len, &tlen);
-		if (topic == NULL || !fr_topic_ok(topic, tlen))
+		if (topic == NULL || !fr_topic_ok(topic, tlen)) {
 			REQUIRE(fr_is(m, fr_msg_topic));
+			break;
+		}
+		if (fault != NULL) {
+			REQUIRE(fr_is(m, fault));
+			break;
+		}
+		v1 = fr_first(query, "qos", &n1);
+		v2 = fr_first(query, "retain", &n2);
+		if (v1 != NULL && !fr_value_is(v1, n1, "0") &&
+		    !fr_value_is(v1, n1, "1"))
+			REQUIRE(fr_is(m, fr_msg_qos));
 		else
-			REQUIRE(fr_is(m, fr_msg_query) ||
-			    fr_is(m, fr_msg_qos) || fr_is(m, fr_msg_retain));
+			REQUIRE(v2 != NULL && !fr_value_is(v2, n2, "true") &&
+			    !fr_value_is(v2, n2, "false") &&
+			    fr_is(m, fr_msg_retain));
 		break;
 	}
 	free(thing);
 	free(topic);
+	free(v1);
+	free(v2);
 }
 
 /* A malloc'd copy of exactly strlen(s) + 1 bytes; NULL stays NULL. */
@@ -342,12 +489,48 @@ fr_rebuild(const struct route *r, char *method, size_t msize, char *path,
 }
 
 static void
-fr_check_parsed(const char *method, const struct fr_ref *ref,
-    const struct route *r)
+fr_check_parsed(const char *method, const char *sent_query,
+    const struct fr_ref *ref, const struct route *r)
 {
-	char *decoded = NULL, m[16], path[1024], query[1024];
+	char *decoded = NULL, m[16], path[1024], query[1024], *v;
 	struct route again;
-	size_t n;
+	size_t n, vn;
+
+	/* the query was of good form; its first parameters are the result */
+	REQUIRE(fr_query_fault(sent_query) == NULL);
+	switch (r->op) {
+	case ROUTE_SHADOW:
+		v = fr_first(sent_query, "name", &vn);
+		REQUIRE(r->named == (v != NULL));
+		REQUIRE(v == NULL || (vn == strlen(r->shadow) &&
+		    memcmp(v, r->shadow, vn) == 0));
+		free(v);
+		break;
+	case ROUTE_LIST:
+		v = fr_first(sent_query, "pageSize", &vn);
+		REQUIRE(v == NULL ? r->page_size == ROUTE_PAGE_SIZE_DEFAULT :
+		    fr_page_ok(v, vn) && r->page_size == atoi(v));
+		free(v);
+		v = fr_first(sent_query, "nextToken", &vn);
+		REQUIRE(r->token == (v != NULL));
+		REQUIRE(v == NULL || (vn == 2 * strlen(r->after) + 1 +
+		    2 * ROUTE_TOKEN_MAC_LEN && v[2 * strlen(r->after)] == '.' &&
+		    fr_is(v + vn - 2 * ROUTE_TOKEN_MAC_LEN, r->token_mac)));
+		free(v);
+		break;
+	case ROUTE_PUBLISH:
+		v = fr_first(sent_query, "qos", &vn);
+		REQUIRE(r->qos == (fr_value_is(v, vn, "1") ? 1 : 0));
+		REQUIRE(v == NULL || fr_value_is(v, vn, "0") ||
+		    fr_value_is(v, vn, "1"));
+		free(v);
+		v = fr_first(sent_query, "retain", &vn);
+		REQUIRE(r->retain == fr_value_is(v, vn, "true"));
+		REQUIRE(v == NULL || fr_value_is(v, vn, "true") ||
+		    fr_value_is(v, vn, "false"));
+		free(v);
+		break;
+	}
 
 	switch (r->op) {
 	case ROUTE_SHADOW:
@@ -444,9 +627,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*query++ = '\0';
 	ref = fr_classify(target);
 	if (fr_parse(method, target, query, &r) == -1)
-		fr_check_refusal(method, target, &ref, &r);
+		fr_check_refusal(method, target, query, &ref, &r);
 	else
-		fr_check_parsed(method, &ref, &r);
+		fr_check_parsed(method, query, &ref, &r);
 	free(text);
 	return 0;
 }

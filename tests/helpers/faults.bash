@@ -120,7 +120,7 @@ shadowd_db_make() {
 		echo "PRAGMA user_version = $uv;"
 		echo "CREATE TABLE shadows (thing TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, present INTEGER NOT NULL, doc TEXT, deleted_at INTEGER, PRIMARY KEY (thing, name)) WITHOUT ROWID;"
 		for i in $(seq 1 200); do
-			echo "INSERT INTO shadows VALUES ('t$i', '', 1, 1, '{\"state\":{\"reported\":{\"x\":\"$x\"}},\"metadata\":{\"reported\":{\"x\":{\"timestamp\":1}}}}', NULL);"
+			echo "INSERT INTO shadows VALUES ('t$i', '', 1, 1, '{\"state\":{\"reported\":{\"x\":\"$x\"}},\"metadata\":{\"reported\":{\"x\":{\"timestamp\":1}}},\"version\":1}', NULL);"
 		done
 	} | sqlite3 "$f"
 }
