@@ -174,13 +174,19 @@ check: deps-test lint-bats
 	$(MAKE) all units bench-bins
 	BUILD=$(BUILD) tests/run
 
-# lint-bats: rejects a bare "! cmd" line in the bats suites and helpers. Bats
+# lint-bats: rejects a bare "! cmd" line in the bats suites and helpers (and
+# a "jq -e" that would pass on empty input: jqe instead). Bats
 # (set -e) ignores the status of a negated command, so such a line can never
 # fail its test; write "run ! cmd" (bats_require_minimum_version 1.5.0, in
 # tests/helpers/common.bash) or an assertion instead.
 lint-bats:
 	@if grep -nE '^[[:space:]]*![[:space:]]' tests/bats/*.bats tests/helpers/*.bash; then \
 		echo "lint-bats: bare '!' lines above never fail a test: use 'run ! cmd' or an assertion" >&2; \
+		exit 1; \
+	fi
+	@if grep -nE '(^|[^[:alnum:]_-])jq -e[[:space:]]' tests/bats/*.bats tests/helpers/*.bash | \
+	    grep -v 'tests/helpers/common.bash'; then \
+		echo "lint-bats: 'jq -e' above passes on empty input (jq 1.6): use jqe (tests/helpers/common.bash) or jq -es" >&2; \
 		exit 1; \
 	fi
 

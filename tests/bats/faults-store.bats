@@ -165,7 +165,7 @@ DB() { echo "$TD/shadowd-data/shadows.db"; }
 	kill -CONT "$SHADOWD_PID"
 	run grep -F untouched "$TD/copied.log"
 	assert_failure
-	# -s: no answer is [], a failure (jq -e passes on no input at all)
+	# -s: no answer is [], a failure (jq 1.6 passes -e on no input at all)
 	answer get/accepted "$out" | jq -es --arg x "$(printf 'x%.0s' $(seq 1 100))" \
 	    'length == 1 and (.[0] | .version == 1 and .state.reported.x == $x and
 	     .metadata.reported.x.timestamp == 1 and .clientToken == "cp")'

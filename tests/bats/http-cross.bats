@@ -17,7 +17,7 @@ setup() {
 teardown() { dev_teardown; }
 
 reported_motor() {
-	py iotdata.py get "$1" | jq -e '.state.reported.MOTOR == "ON" and (.state | has("delta") | not)' >/dev/null
+	py iotdata.py get "$1" | jqe '.state.reported.MOTOR == "ON" and (.state | has("delta") | not)' >/dev/null
 }
 
 @test "an HTTP update makes a running shadowdev apply it and report" {

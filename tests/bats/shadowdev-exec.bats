@@ -138,7 +138,7 @@ while :; do sleep 1; done'
 	grep -qE ' ignored extra ' "$TD/dev.log"
 	# The delta our own report causes is no new order.
 	wait_for_line "$TD/dev.err" 'follows our report: not a new order' 10
-	shadow_doc $T | jq -e '.state.delta.MOTOR == "ON" and
+	shadow_doc $T | jqe '.state.delta.MOTOR == "ON" and
 	    .state.reported.MOTOR == "JAMMED"'
 	assert_equal "$(calls "$INPUTS")" 1
 }
@@ -178,7 +178,7 @@ rm -f "$RELEASE"'
 	wait_for_line "$TD/dev.log" 'reported ' 10
 	desired_set $T "{\"a\":\"\$(touch $TD/pwned)\",\"b\":\"; rm -rf ~\",\"c\":\"\`touch $TD/pwned2\`\"}"
 	wait_for_line "$TD/dev.log" 'exec-done ' 10
-	run jq -e --arg p "$TD" '.a == "$(touch \($p)/pwned)" and
+	run jqe --arg p "$TD" '.a == "$(touch \($p)/pwned)" and
 	    .b == "; rm -rf ~" and .c == "`touch \($p)/pwned2`"' <(head -n 1 "$INPUT")
 	assert_success
 	assert_equal "$(tail -n 1 "$INPUT")" "args:0"

@@ -31,7 +31,7 @@ teardown() {
 	    -C 2 -W 10
 	assert_success
 	assert_equal "${#lines[@]}" 2
-	echo "${lines[0]}" | jq -e '.vibration >= -500 and .vibration <= 500'
+	echo "${lines[0]}" | jqe '.vibration >= -500 and .vibration <= 500'
 	run "$BIN/shadowctl" -t $T set MOTOR=OFF --wait --timeout 10
 	assert_success
 	wait_for_line "$TD/dev.log" 'applied \{"MOTOR":"OFF"\}'
@@ -50,7 +50,7 @@ teardown() {
 	dev_stop
 	assert_equal "$DEV_RC" 0
 	desired_set $T '{"MOTOR":"ON"}'
-	poll_until 5 eval "shadow_doc $T | jq -e '.state.delta.MOTOR == \"ON\"'"
+	poll_until 5 eval "shadow_doc $T | jqe '.state.delta.MOTOR == \"ON\"'"
 	dev_start dev2 -t $T
 	wait_for_line "$TD/dev2.log" 'connected \(session kept\)'
 	wait_for_line "$TD/dev2.log" 'applied \{"MOTOR":"ON"\}'
@@ -64,7 +64,7 @@ teardown() {
 	wait_for_line "$TD/dev1.log" 'reported'
 	dev_stop
 	desired_set $T '{"MOTOR":"ON","speed":3}'
-	poll_until 5 eval "shadow_doc $T | jq -e '.state.delta.MOTOR == \"ON\"'"
+	poll_until 5 eval "shadow_doc $T | jqe '.state.delta.MOTOR == \"ON\"'"
 	dev_start dev2 -t $T -i $T-new --json --state MOTOR=OFF --state speed:=1
 	wait_for_line "$TD/dev2.log" '"event":"reported".*"MOTOR":"ON"'
 	run jq -s -c '[.[] | select(.event != "telemetry") | .event]' "$TD/dev2.log"
@@ -80,7 +80,7 @@ teardown() {
 	dev_start dev -t $T --state MOTOR=OFF --state 'light.color=red' \
 	    --state 'limits:={"max":9,"on":true}'
 	wait_for_line "$TD/dev.log" 'reported'
-	poll_until 5 eval "shadow_doc $T | jq -e '.state.reported ==
+	poll_until 5 eval "shadow_doc $T | jqe '.state.reported ==
 	    {\"MOTOR\":\"OFF\",\"light\":{\"color\":\"red\"},\"limits\":{\"max\":9,\"on\":true}}'"
 }
 
@@ -97,7 +97,7 @@ teardown() {
 	assert_success
 	run jq -s -c 'map(select(.event == "ignored"))[0].keys | sort' "$TD/dev.log"
 	assert_output '["color","light.size"]'
-	poll_until 5 eval "shadow_doc $T | jq -e '.state.reported ==
+	poll_until 5 eval "shadow_doc $T | jqe '.state.reported ==
 	    {\"MOTOR\":\"ON\",\"light\":{\"color\":\"green\"},\"cfg\":{\"a\":1,\"b\":2}}'"
 	run eval "shadow_doc $T | jq -c .state.delta"
 	assert_output '{"color":"blue","light":{"size":3}}'
@@ -166,8 +166,8 @@ teardown() {
 	wait_for_line "$TD/dev1.log" 'reported'
 	dev_stop
 	desired_set $T '{"MOTOR":"ON"}'
-	poll_until 5 eval "shadow_doc $T | jq -e '.metadata.desired.MOTOR.timestamp' >/dev/null"
-	ts=$(shadow_doc $T | jq -e '.metadata.desired.MOTOR.timestamp')
+	poll_until 5 eval "shadow_doc $T | jqe '.metadata.desired.MOTOR.timestamp' >/dev/null"
+	ts=$(shadow_doc $T | jqe '.metadata.desired.MOTOR.timestamp')
 	# timestamps are whole seconds: wait until the order is surely > 1 s old
 	poll_until 5 eval '[ "$(date +%s)" -ge $((ts + 2)) ]'
 	dev_start dev2 -t $T --json --max-desired-age 1
@@ -190,10 +190,10 @@ teardown() {
 	wait_for_line "$TD/dev.log" '"topic":"jsonlog/vibration"'
 	dev_stop
 	assert_equal "$DEV_RC" 0
-	run jq -e -s 'all(.[]; (.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))
+	run jqe -s 'all(.[]; (.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))
 	    and (.event | type == "string") and .thing == "jsonlog")' "$TD/dev.log"
 	assert_success
-	run jq -e -s '
+	run jqe -s '
 	    (map(select(.event == "connected"))[0].session_present | type == "boolean") and
 	    (map(select(.event == "delta"))[0] | .state == {"MOTOR":"ON","x":1} and (.version | type == "number")) and
 	    (map(select(.event == "applied"))[0].state == {"MOTOR":"ON"}) and

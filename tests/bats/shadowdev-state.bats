@@ -121,7 +121,7 @@ esac'
 		kill -KILL "$DEV_PID"
 		wait "$DEV_PID" || true
 		wait "$pub"
-		run jq -e '(.speed | type) == "number" and (.MOTOR | type) == "string" and
+		run jqe '(.speed | type) == "number" and (.MOTOR | type) == "string" and
 		    (keys == ["MOTOR","speed"])' "$TD/crash/$T.json"
 		assert_success
 	done

@@ -96,7 +96,7 @@ two_devices() {
 	wait_for_line "$TD/d1.log" "taken-over client id $T: another client uses it \(two devices with one thing name\?\)" 60
 	wait_for_line "$TD/d1.err" "$T: another client uses the client id $T on 127.0.0.1:$BROKER_PORT \(two devices with one thing name\?\)" 5
 	wait_for_line "$TD/d2.log" "\"event\":\"taken-over\"" 60
-	run jq -e --arg t "$T" 'select(.event == "taken-over") | .client_id == $t and .thing == $t and (.reason | test("same client id"))' "$TD/d2.log"
+	run jqe --arg t "$T" 'select(.event == "taken-over") | .client_id == $t and .thing == $t and (.reason | test("same client id"))' "$TD/d2.log"
 	assert_success
 	# both keep running, and stop cleanly
 	kill -0 "$(sed -n 1p "$TD/dev-pids")"

@@ -132,3 +132,16 @@ req() {
 	cat "$f"
 	rm -f "$f"
 }
+
+# jqe ARGS...: jq -e that also fails when jq printed nothing. jq 1.6 exits
+# 0 on empty input whatever -e says, so "cmd | jq -e TEST" passes when cmd
+# prints nothing; make lint-bats rejects a bare "jq -e" (use jqe, or -s).
+jqe() {
+	local out rc
+	out=$(jq -e "$@") || { rc=$?; [ -z "$out" ] || printf '%s\n' "$out"; return "$rc"; }
+	if [ -z "$out" ]; then
+		echo "jqe: jq had no input to test (jq -e $*)" >&2
+		return 1
+	fi
+	printf '%s\n' "$out"
+}

@@ -90,7 +90,7 @@ sqlfault_hits() {
 # assert_500 TEXT TOKEN: TEXT is the 500 error document for TOKEN, exactly.
 assert_500() {
 	assert_json "$1" "{\"code\":500,\"message\":\"Internal service failure\",\"timestamp\":1,\"clientToken\":\"$2\"}"
-	printf '%s' "$1" | jq -e '.timestamp | type == "number"' >/dev/null
+	printf '%s' "$1" | jqe '.timestamp | type == "number"' >/dev/null
 }
 
 faults_teardown() {

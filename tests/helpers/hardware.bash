@@ -35,7 +35,7 @@ fd_count() {
 
 # shadow_has_no_delta THING: the shadow exists and desired matches reported.
 shadow_has_no_delta() {
-	shadow_doc "$1" | jq -e '.version and .state.delta == null' >/dev/null
+	shadow_doc "$1" | jqe '.version and .state.delta == null' >/dev/null
 }
 
 # hwm PID: the peak resident memory of a process, in kB.

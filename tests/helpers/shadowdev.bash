@@ -53,13 +53,13 @@ shadow_doc() {
 
 # reported_is THING KEY VALUE_JSON: the shadow's reported KEY equals VALUE.
 reported_is() {
-	shadow_doc "$1" | jq -e --argjson v "$3" \
+	shadow_doc "$1" | jqe --argjson v "$3" \
 	    ".state.reported.$2 == \$v" >/dev/null
 }
 
 # desired_lacks THING KEY: the shadow exists and desired has no KEY.
 desired_lacks() {
-	shadow_doc "$1" | jq -e ".version and (.state.desired.$2 == null)" \
+	shadow_doc "$1" | jqe ".version and (.state.desired.$2 == null)" \
 	    >/dev/null
 }
 
@@ -85,7 +85,7 @@ subscribed_times() {
 
 ctl_reported_is() {
 	"$BIN/shadowctl" -t "$1" get 2>/dev/null |
-	    jq -e --argjson v "$3" ".state.reported.$2 == \$v" >/dev/null
+	    jqe --argjson v "$3" ".state.reported.$2 == \$v" >/dev/null
 }
 
 fleet_all_reported() {
