@@ -129,6 +129,7 @@ static const char schema3_meta_sql[] =
 
 struct store {
 	sqlite3 *db;
+	sqlite3 *rdb;                /* reads outside the batch: committed only */
 	char *path;
 	int lock_fd;
 	int64_t outbox_next;         /* the id of the next outbox row */
@@ -299,10 +300,36 @@ store_prepare(struct store *st, char *err, size_t errlen)
 	int i;
 
 	for (i = 0; i < STMT_COUNT; i++) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v3(i == STMT_LIST ? st->rdb : st->db,
+		    stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+		    NULL) != SQLITE_OK)
 			return store_error(st, err, errlen,
 			    "can't prepare statements");
+	}
+	return 0;
+}
+
+/*
+ * A second connection, read-only, for what is answered outside a batch
+ * (the HTTP face's list): in WAL mode it sees only committed
+ * transactions, never the writes of a batch not yet durable, or of one
+ * whose rollback failed.
+ */
+static int
+store_open_reader(struct store *st, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(st->path, &st->rdb, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "can't open %s for reading: %s",
+		    st->path, st->rdb ? sqlite3_errmsg(st->rdb) :
+		    "out of memory");
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->rdb, 1);
+	if (sqlite3_busy_timeout(st->rdb, STORE_BUSY_MS) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: can't set busy timeout: %s",
+		    st->path, sqlite3_errmsg(st->rdb));
+		return -1;
 	}
 	return 0;
 }
@@ -346,6 +373,8 @@ store_setup(struct store *st, char *err, size_t errlen)
 		return store_error(st, err, errlen, "can't read the outcomes "
 		    "of earlier requests");
 	st->outcome_next = last + 1;
+	if (store_open_reader(st, err, errlen) == -1)
+		return -1;
 	return store_prepare(st, err, errlen);
 }
 
@@ -435,6 +464,8 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	if (st->rdb != NULL && sqlite3_close(st->rdb) != SQLITE_OK)
+		log_error("%s: close: %s", st->path, sqlite3_errmsg(st->rdb));
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_error("%s: close: %s", st->path, sqlite3_errmsg(st->db));
 	if (st->lock_fd != -1)
@@ -454,15 +485,15 @@ store_path(const struct store *st)
  * not set for a failed COMMIT: errno right after the step still holds it.
  */
 static int
-os_error(struct store *st, int rc, int saved)
+os_error(sqlite3 *db, int rc, int saved)
 {
 	int prim = rc & 0xff;
 
 	if (prim != SQLITE_IOERR && prim != SQLITE_FULL &&
 	    prim != SQLITE_CANTOPEN && prim != SQLITE_READONLY)
 		return 0;
-	if (sqlite3_system_errno(st->db) != 0)
-		return sqlite3_system_errno(st->db);
+	if (sqlite3_system_errno(db) != 0)
+		return sqlite3_system_errno(db);
 	return saved;
 }
 
@@ -488,7 +519,7 @@ store_step_done(struct store *st, enum stmt which, char *err, size_t errlen,
 
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
@@ -583,7 +614,7 @@ store_load(struct store *st, const char *thing, const char *shadow,
 		return -1;
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	if (rc == SQLITE_ROW) {
 		ret = store_load_row(st, s, thing, shadow, now, forget_deleted,
 		    out, err, errlen);
@@ -680,7 +711,7 @@ store_list_named(struct store *st, const char *thing, const char *after,
 		}
 		n++;
 	}
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->rdb, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
@@ -703,7 +734,7 @@ store_outcome_get(struct store *st, int64_t id,
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	if (rc == SQLITE_ROW) {
 		/* another request whose key begins alike, or too old */
 		if (sqlite3_column_bytes(s, 0) != STORE_KEY_LEN ||
@@ -772,7 +803,7 @@ store_outcome_prune(struct store *st, int64_t before, int64_t *first_kept,
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	/* none as recent: every row goes */
 	*first_kept = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) :
 	    st->outcome_next;
@@ -806,7 +837,7 @@ store_outcome_each(struct store *st, int64_t since, int (*fn)(void *ud,
 			break;
 		}
 	}
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (ret == 0 && rc != SQLITE_DONE)
@@ -851,7 +882,7 @@ store_outbox_each(struct store *st, void (*fn)(void *ud, int64_t id,
 		fn(ud, sqlite3_column_int64(s, 0),
 		    (const char *)sqlite3_column_text(s, 1),
 		    (const char *)sqlite3_column_text(s, 2));
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_step_error(st, rc, sys, err, errlen,
@@ -873,7 +904,7 @@ meta_get(struct store *st, const char *name, unsigned char *out, size_t len,
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st, rc, errno);
+	sys = os_error(st->db, rc, errno);
 	if (rc == SQLITE_ROW) {
 		value = sqlite3_column_blob(s, 0);
 		n = sqlite3_column_bytes(s, 0);

@@ -18,7 +18,8 @@
  *   store_save       write an existing shadow
  *   store_mark_deleted   forget the document, remember the version
  *   store_list_named     the names of a thing's named shadows that exist,
- *                    bytewise sorted, after a given name, a page at a time
+ *                    bytewise sorted, after a given name, a page at a time;
+ *                    read on a second connection: what is committed only
  *   store_outcome_put / store_outcome_get / store_outcome_prune /
  *   store_outcome_each   the first outcome of a write with a clientToken,
  *                    appended under the request's key, read back by row id

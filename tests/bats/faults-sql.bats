@@ -340,6 +340,23 @@ one_batch() {
 	assert_equal "$(kept rb-upd)" 0
 }
 
+@test "a list over HTTP shows only what is committed: not the named shadow of a batch whose COMMIT and ROLLBACK failed" {
+	local t r; t=$(thing); r=$(root "$t")
+	run ask "$r/name/kept" update '{"state":{"reported":{"a":1}}}' 2
+	sqlfault_on IOERR COMMIT IOERR ROLLBACK
+	run ask "$r/name/ghost" update '{"state":{"reported":{"a":1}},"clientToken":"gh"}'
+	assert_500 "$(answer update/rejected)" gh
+	[ "$(sqlfault_hits 'IOERR ROLLBACK')" -ge 1 ]
+	# the refused write waits in the transaction left open: not listed
+	run curl -sS "$HTTP_URL/api/things/shadow/ListNamedShadowsForThing/$t"
+	assert_success
+	assert_equal "$(jq -c .results <<<"$output")" '["kept"]'
+	sqlfault_off
+	run ask "$r/name/later" update '{"state":{"reported":{"a":1}},"clientToken":"gl"}' 2
+	run curl -sS "$HTTP_URL/api/things/shadow/ListNamedShadowsForThing/$t"
+	assert_equal "$(jq -c .results <<<"$output")" '["kept","later"]'
+}
+
 @test "the injector fails only what it is told to: a fault on another statement leaves requests alone" {
 	local t r; t=$(thing); r=$(root "$t")
 	sqlfault_on IOERR 'SELECT no such statement'
