@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "conn.h"
 #include "http.h"
 #include "log.h"
 
@@ -525,16 +525,6 @@ http_stopping(struct http *h)
 	h->stopping = true;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether fd is readable now. */
 static bool
 readable(int fd)
@@ -560,16 +550,16 @@ ready_now(struct http *h)
 void
 http_take_in(struct http *h, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = conn_now_ms() + timeout_ms;
 
-	while (ready_now(h) && now_ms() < deadline)
+	while (ready_now(h) && conn_now_ms() < deadline)
 		http_run(h);
 }
 
 void
 http_close(struct http *h, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms, left;
+	long long deadline = conn_now_ms() + timeout_ms, left;
 	struct pollfd p;
 	MHD_socket s;
 	int t;
@@ -584,7 +574,7 @@ http_close(struct http *h, int timeout_ms)
 		log_debug("http: closing the listening socket: %s",
 		    strerror(errno));
 	while ((h->busy > 0 || ready_now(h)) &&
-	    (left = deadline - now_ms()) > 0) {
+	    (left = deadline - conn_now_ms()) > 0) {
 		t = http_timeout_ms(h);
 		if (t < 0 || t > left)
 			t = (int)left;
