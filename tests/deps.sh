@@ -10,7 +10,7 @@ RUN_PACKAGES="build-essential pkg-config libmosquitto-dev libjson-c-dev
 libssl-dev libsqlite3-dev libsystemd-dev libinih-dev libcurl4 mosquitto
 mosquitto-clients openssl libmicrohttpd-dev libcurl4-openssl-dev"
 TEST_PACKAGES="bats bats-assert bats-support mandoc valgrind jq sqlite3
-e2fsprogs systemd python3 iproute2 util-linux debhelper lintian curl
+e2fsprogs systemd python3 iproute2 util-linux procps debhelper lintian curl
 python3-botocore awscli python3-boto3 wrk"
 
 usage() { echo "usage: tests/deps.sh run|test|list run|list test" >&2; exit 2; }

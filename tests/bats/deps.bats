@@ -52,8 +52,11 @@ teardown() { [ ! -f "$TD/fake-dir" ] || rm -rf "$(cat "$TD/fake-dir")"; }
 @test "a user who is not root gets the exact apt-get line to run as root" {
 	[ "$(id -u)" = 0 ] || skip "needs root to run the script as another user"
 	fake_dpkg_query
+	# a copy nobody can read: the clone may be under root's 0700 home
+	cp "$TOP/tests/deps.sh" "$FAKE/deps.sh"
+	chmod 644 "$FAKE/deps.sh"
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    env PATH="$FAKE:$PATH" bash "$TOP/tests/deps.sh" run
+	    env PATH="$FAKE:$PATH" bash "$FAKE/deps.sh" run
 	assert_failure 1
 	assert_line "  apt-get install -y mosquitto-clients"
 	assert_output --partial "Install them as root"
