@@ -35,7 +35,6 @@ struct requests {
 	size_t done_cap;
 	int64_t pruned_at;                  /* last pruning of old outcomes */
 	bool began;                         /* the batch's transaction is open */
-	long first_write;                   /* the batch's first writer, or -1 */
 	struct seen *seen;                  /* outcome key -> store row */
 	EVP_MD *sha256;
 	EVP_MD_CTX *md;
@@ -102,7 +101,6 @@ requests_new(struct requests **out, const struct shadow_config *cfg,
 	b->cfg = cfg;
 	b->store = store;
 	b->rate = rate;
-	b->first_write = -1;
 	if ((b->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (b->md = EVP_MD_CTX_new()) == NULL) {
 		snprintf(err, errlen, "can't set up SHA-256 (OpenSSL); check "
@@ -207,12 +205,15 @@ answer_internal_error(struct request *r)
 	answer_error(r, &e);
 }
 
-static void
-mark_written(struct requests *b, struct request *r)
+/* The first request whose write is in the open transaction, or b->n. */
+static size_t
+first_writer(const struct requests *b)
 {
-	r->wrote = true;
-	if (b->first_write < 0)
-		b->first_write = r - b->batch;
+	size_t i;
+
+	for (i = 0; i < b->n && !b->batch[i].wrote; i++)
+		;
+	return i;
 }
 
 /*
@@ -231,11 +232,8 @@ batch_lost(struct requests *b)
 	if (store_rollback(b->store, err, sizeof(err)) == -1)
 		log_error("store: %s; rolled back before the next batch", err);
 	b->began = false;
-	if (b->first_write < 0)
-		return;
-	for (i = (size_t)b->first_write; i < b->n; i++)
+	for (i = first_writer(b); i < b->n; i++)
 		answer_internal_error(&b->batch[i]);
-	b->first_write = -1;
 }
 
 static int
@@ -247,7 +245,6 @@ batch_begin(struct requests *b, char *err, size_t errlen)
 	    store_begin(b->store, err, errlen) == -1)
 		return -1;
 	b->began = true;
-	b->first_write = -1;
 	return 0;
 }
 
@@ -295,7 +292,7 @@ answer_update(struct requests *b, struct request *r, struct doc_shadow *s,
 		store_failed(b, r, err);
 		return;
 	}
-	mark_written(b, r);
+	r->wrote = true;
 	answer_add(r, SHADOW_MSG_UPDATE_ACCEPTED, json_object_get(res.accepted));
 	if (res.delta != NULL)
 		answer_add(r, SHADOW_MSG_UPDATE_DELTA,
@@ -361,7 +358,7 @@ handle_delete(struct requests *b, struct request *r)
 	    s.version, now_seconds(), err, sizeof(err)) == -1) {
 		store_failed(b, r, err);
 	} else {
-		mark_written(b, r);
+		r->wrote = true;
 		answer_add(r, SHADOW_MSG_DELETE_ACCEPTED,
 		    doc_delete_accepted(s.version, token_arg(r),
 		    now_seconds()));
@@ -680,10 +677,9 @@ batch_commit(struct requests *b)
 	    store_commit(b->store, err, sizeof(err)) == 0) {
 		b->ndone = 0;
 		b->began = false;
-		b->first_write = -1;
 		return;
 	}
-	log_error("store: %s%s", err, b->first_write >= 0 ?
+	log_error("store: %s%s", err, first_writer(b) < b->n ?
 	    "; answering the batch's writes 500" : "");
 	outbox_forget_ids(b);
 	batch_lost(b);
