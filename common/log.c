@@ -31,15 +31,60 @@ log_verbosity(void)
 static void log_vline(int, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
+/* Control characters (a clientToken, a topic or a URL can carry them) are
+ * written as \n, \r, \t or \xNN, so that every message is one line and a
+ * request cannot forge a line of its own or send a terminal escape. */
+static void
+log_put_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch != 0x7f)
+			fputc(ch, stderr);
+		else if (ch == '\n')
+			fputs("\\n", stderr);
+		else if (ch == '\r')
+			fputs("\\r", stderr);
+		else if (ch == '\t')
+			fputs("\\t", stderr);
+		else
+			fprintf(stderr, "\\x%02x", ch);
+	}
+}
+
 static void
 log_vline(int min_level, const char *fmt, va_list ap)
 {
+	char line[1024], *big = NULL;
+	const char *text = line;
+	va_list again;
+	int n;
+
 	if (log_level < min_level)
 		return;
+	va_copy(again, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0) {
+		n = snprintf(line, sizeof(line), "(a message that could not "
+		    "be formatted: %s)", fmt);
+		if (n < 0)
+			n = 0;
+		else if ((size_t)n >= sizeof(line))
+			n = sizeof(line) - 1;
+	} else if ((size_t)n >= sizeof(line)) {
+		big = malloc((size_t)n + 1);
+		if (big != NULL && vsnprintf(big, (size_t)n + 1, fmt, again) == n)
+			text = big;
+		else
+			n = sizeof(line) - 1;   /* out of memory: cut short */
+	}
+	va_end(again);
 	fprintf(stderr, "%s: ", log_prog);
-	vfprintf(stderr, fmt, ap);
+	log_put_line(text, (size_t)n);
 	fputc('\n', stderr);
 	fflush(stderr);
+	free(big);
 }
 
 #define LOG_FN(name, level)                                 \

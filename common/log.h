@@ -4,7 +4,9 @@
  * Offers:
  *   log_init           program name and verbosity (-1 quiet .. 2 debug)
  *   log_error/warn/info/debug   "prog: message" lines on stderr;
- *                      warn/info are silenced by -q, debug needs -v
+ *                      warn/info are silenced by -q, debug needs -v;
+ *                      control characters in a message are written as
+ *                      \n \r \t \xNN, so a message is always one line
  *   log_verbosity      the level set by log_init
  *   log_iso_time       "2026-11-26T18:00:00.123Z" for now (UTC, ms)
  *   log_json_line      one compact JSON object + "\n" to a stream, flushed

@@ -123,6 +123,24 @@ burst_trial() {
 	assert_equal "$(answer delete/accepted)" "$first"
 }
 
+@test "a clientToken with a newline and a terminal escape is logged on one line: a request cannot forge a log line" {
+	local t r; t=$(thing); r=$(root "$t")
+	shadowd_stop
+	sd_start -v
+	local body='{"state":{"reported":{"a":1}},"clientToken":"x\nshadowd: forged\u001b[2J"}'
+	run ask "$r" update "$body" 2
+	run ask "$r" update "$body" 1
+	assert_equal "$(answer update/accepted | jq -r .clientToken)" "$(printf 'x\nshadowd: forged\033[2J')"
+	wait_for_line "$TD/shadowd.log" 'seen before' 5
+	run grep -c '^shadowd: forged' "$TD/shadowd.log"
+	assert_output 0
+	run grep -c "$(printf '\033')" "$TD/shadowd.log"
+	assert_output 0
+	grep -qF 'clientToken x\nshadowd: forged\x1b[2J seen before' "$TD/shadowd.log"
+	shadowd_stop
+	sd_start
+}
+
 @test "the outcomes outlive a restart: delivered again to the next shadowd, a request gets its first answer and is not applied again" {
 	local t r first; t=$(thing); r=$(root "$t")
 	run ask "$r" update '{"state":{"reported":{"a":1}},"clientToken":"r1"}' 2
