@@ -31,24 +31,30 @@ hex_value(char c)
 }
 
 int
+percent_next(const char *s, size_t n, size_t *i)
+{
+	int hi, lo;
+
+	if (s[*i] != '%')
+		return (unsigned char)s[(*i)++];
+	if (n - *i < 3 || (hi = hex_value(s[*i + 1])) < 0 ||
+	    (lo = hex_value(s[*i + 2])) < 0)
+		return -1;
+	*i += 3;
+	return hi * 16 + lo;
+}
+
+int
 percent_decode(const char *s, size_t n, char *out, size_t size,
     size_t *outlen)
 {
-	size_t i, o = 0;
-	int hi, lo;
+	size_t i = 0, o = 0;
+	int c;
 
-	for (i = 0; i < n; i++) {
-		if (o + 1 >= size)
+	while (i < n) {
+		if (o + 1 >= size || (c = percent_next(s, n, &i)) < 0)
 			return -1;
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= n || (hi = hex_value(s[i + 1])) < 0 ||
-		    (lo = hex_value(s[i + 2])) < 0)
-			return -1;
-		out[o++] = (char)(hi * 16 + lo);
-		i += 2;
+		out[o++] = (char)c;
 	}
 	if (size == 0)
 		return -1;

@@ -4,6 +4,8 @@
  * Offers:
  *   hex_encode      bytes to lowercase hex (2n characters and a NUL)
  *   hex_value       the value of one hex digit, or -1
+ *   percent_next    one byte of a percent-encoded text, decoded (the one
+ *                   reading of %XX: percent_decode and the HTTP routes)
  *   percent_decode  %XX decoding that refuses a '%' not followed by two hex
  *                   digits (the decoded bytes may hold a NUL)
  *   percent_encode  %XX (uppercase) for every byte but the unreserved
@@ -17,6 +19,10 @@
 
 void hex_encode(const unsigned char *in, size_t n, char *out);
 int hex_value(char c);
+/* The byte at s[*i] (*i < n) of the n bytes of s, decoded: itself, or the
+ * value of the escape %XX there; *i moves past it. -1 (*i unchanged) for a
+ * '%' not followed by two hex digits. */
+int percent_next(const char *s, size_t n, size_t *i);
 /* Decodes n bytes of s into out (size bytes, NUL-terminated); *outlen gets
  * the decoded length. -1 on a bad escape or when out is too small. */
 int percent_decode(const char *s, size_t n, char *out, size_t size,

@@ -98,21 +98,17 @@ static void
 append_query_component(struct buf *b, const char *s, size_t len)
 {
 	char *plain;
-	size_t i, n = 0;
-	int hi, lo;
+	size_t i = 0, n = 0;
+	int c;
 
 	if ((plain = malloc(len + 1)) == NULL) {
 		b->failed = true;
 		return;
 	}
-	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len &&
-		    (hi = hex_value(s[i + 1])) >= 0 &&
-		    (lo = hex_value(s[i + 2])) >= 0) {
-			plain[n++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else
-			plain[n++] = s[i];
+	while (i < len) {
+		if ((c = percent_next(s, len, &i)) < 0)
+			c = (unsigned char)s[i++];
+		plain[n++] = (char)c;
 	}
 	append_encoded(b, plain, n);
 	free(plain);

@@ -43,19 +43,15 @@ refuse(struct route *r, int status, const char *message, const char *allow)
 static bool
 escapes_valid(const char *s, size_t n, bool *nul)
 {
-	size_t i;
-	int hi, lo;
+	size_t i = 0;
+	int c;
 
 	*nul = false;
-	for (i = 0; i < n; i++) {
-		if (s[i] != '%')
-			continue;
-		if (n - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
-		    (lo = hex_value(s[i + 2])) < 0)
+	while (i < n) {
+		if ((c = percent_next(s, n, &i)) < 0)
 			return false;
-		if (hi == 0 && lo == 0)
+		if (c == 0)
 			*nul = true;
-		i += 2;
 	}
 	return true;
 }
@@ -64,18 +60,12 @@ escapes_valid(const char *s, size_t n, bool *nul)
 static bool
 decodes_to(const char *s, size_t n, const char *want)
 {
-	size_t i;
-	int c;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++, want++) {
-		if (s[i] == '%') {
-			c = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
-			i += 2;
-		} else
-			c = (unsigned char)s[i];
-		if (*want == '\0' || (unsigned char)*want != c)
+	for (; i < n; want++)
+		if (*want == '\0' ||
+		    percent_next(s, n, &i) != (unsigned char)*want)
 			return false;
-	}
 	return *want == '\0';
 }
 

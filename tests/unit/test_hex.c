@@ -49,6 +49,29 @@ test_percent(void)
 }
 
 static void
+test_percent_next(void)
+{
+	const char *s = "a%41%00%4";
+	size_t n = strlen(s), i = 0;
+	int c1, c2, c3;
+
+	c1 = percent_next(s, n, &i);
+	CHECK(c1 == 'a' && i == 1, "a plain byte is itself, one step on");
+	c2 = percent_next(s, n, &i);
+	CHECK(c2 == 'A' && i == 4, "an escape is its value, three steps on");
+	c3 = percent_next(s, n, &i);
+	CHECK(c3 == 0 && i == 7, "%%00 is a NUL byte");
+	CHECK(percent_next(s, n, &i) == -1 && i == 7,
+	    "a cut escape is -1 and does not move");
+	i = 0;
+	CHECK(percent_next("%4142", 2, &i) == -1 && i == 0,
+	    "an escape is cut by the length given, not by the NUL");
+	i = 0;
+	CHECK(percent_next("\xc3\xa9", 2, &i) == 0xc3 && i == 1,
+	    "a byte above 127 is returned as unsigned");
+}
+
+static void
 test_percent_encode(void)
 {
 	char out[16], dec[16];
@@ -79,6 +102,7 @@ main(void)
 {
 	test_hex();
 	test_percent();
+	test_percent_next();
 	test_percent_encode();
 	CHECK_DONE();
 }
