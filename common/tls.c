@@ -178,8 +178,10 @@ check_ca(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* The certificate at path, checked valid now; with text, its whole PEM
+ * text too (a chain stays whole), the caller's to free. */
 static X509 *
-load_cert(const char *path, char *err, size_t errlen)
+load_cert(const char *path, char **text, char *err, size_t errlen)
 {
 	struct pem_file pf = { .path = path, .role = "certificate" };
 	char type[64];
@@ -203,6 +205,9 @@ load_cert(const char *path, char *err, size_t errlen)
 	if (cert_valid_now(x, &pf, err, errlen) == -1) {
 		X509_free(x);
 		x = NULL;
+	} else if (text != NULL) {
+		*text = pf.data;
+		pf.data = NULL;
 	}
 out:
 	ERR_clear_error();
@@ -228,8 +233,10 @@ key_mode_warn(const struct pem_file *pf)
 		    "chmod 600 it", pf->path, (unsigned)(pf->mode & 07777));
 }
 
+/* The private key at path (warned about when others can read it); with
+ * text, its PEM text too, the caller's to free. */
 static EVP_PKEY *
-load_key(const char *path, char *err, size_t errlen)
+load_key(const char *path, char **text, char *err, size_t errlen)
 {
 	struct pem_file pf = { .path = path, .role = "private key" };
 	char type[64];
@@ -247,8 +254,13 @@ load_key(const char *path, char *err, size_t errlen)
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, passphrase_wanted,
 	    &encrypted);
 	BIO_free(bio);
-	if (pkey != NULL)
+	if (pkey != NULL) {
+		if (text != NULL) {
+			*text = pf.data;
+			pf.data = NULL;
+		}
 		goto out;
+	}
 	if (encrypted)
 		tls_fail(err, errlen, "private key %s is protected by a "
 		    "passphrase; remove it with: openssl pkey -in %s -out "
@@ -264,17 +276,20 @@ out:
 	return pkey;
 }
 
+/* Either file may be NULL; when both are given, the key must match the
+ * certificate. With cert_text and key_text, the PEM texts of both. */
 static int
-check_pair(const struct shadow_config *cfg, char *err, size_t errlen)
+check_pair(const char *cert, const char *key, char **cert_text,
+    char **key_text, char *err, size_t errlen)
 {
 	X509 *x = NULL;
 	EVP_PKEY *pkey = NULL;
 	int rc = -1;
 
-	if (cfg->cert != NULL && (x = load_cert(cfg->cert, err, errlen)) == NULL)
+	if (cert != NULL && (x = load_cert(cert, cert_text, err, errlen)) == NULL)
 		return -1;
-	if (cfg->key != NULL &&
-	    (pkey = load_key(cfg->key, err, errlen)) == NULL)
+	if (key != NULL &&
+	    (pkey = load_key(key, key_text, err, errlen)) == NULL)
 		goto out;
 	if (x == NULL || pkey == NULL) {
 		rc = 0;
@@ -282,7 +297,7 @@ check_pair(const struct shadow_config *cfg, char *err, size_t errlen)
 	}
 	if (X509_check_private_key(x, pkey) != 1) {
 		tls_fail(err, errlen, "private key %s does not match "
-		    "certificate %s", cfg->key, cfg->cert);
+		    "certificate %s", key, cert);
 		goto out;
 	}
 	rc = 0;
@@ -300,7 +315,7 @@ tls_check_files(const struct shadow_config *cfg, char *err, size_t errlen)
 		err[0] = '\0';
 	if (cfg->ca != NULL && check_ca(cfg->ca, err, errlen) == -1)
 		return -1;
-	if (check_pair(cfg, err, errlen) == -1)
+	if (check_pair(cfg->cert, cfg->key, NULL, NULL, err, errlen) == -1)
 		return -1;
 	if (cfg->cert != NULL && cfg->key == NULL)
 		return tls_fail(err, errlen, "certificate %s given without a "
@@ -309,6 +324,21 @@ tls_check_files(const struct shadow_config *cfg, char *err, size_t errlen)
 		return tls_fail(err, errlen, "private key %s given without a "
 		    "certificate (use --cert FILE)", cfg->key);
 	return 0;
+}
+
+int
+tls_load_pair(const char *cert, const char *key, char **cert_pem,
+    char **key_pem, char *err, size_t errlen)
+{
+	*cert_pem = *key_pem = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (check_pair(cert, key, cert_pem, key_pem, err, errlen) == 0)
+		return 0;
+	free(*cert_pem);
+	free(*key_pem);
+	*cert_pem = *key_pem = NULL;
+	return -1;
 }
 
 const char *

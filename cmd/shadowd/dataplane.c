@@ -25,13 +25,13 @@
 #include "route.h"
 #include "sigv4.h"
 #include "store.h"
+#include "tls.h"
 #include "topic.h"
 
 #define IDLE_TIMEOUT_S 60
 #define TOKEN_KEY_LEN 32
 #define TOKEN_KEY_NAME "nextToken key"  /* its row in the store's meta */
 #define TOKEN_MAC_LEN ROUTE_TOKEN_MAC_LEN
-#define PEM_MAX (1024 * 1024)
 
 #define MSG_NO_TOKEN "Missing Authentication Token"
 #define MSG_UNKNOWN_KEY "The security token included in the request is " \
@@ -440,36 +440,6 @@ on_request(void *ud, struct http_request *q)
 /* ------------------------------------------------------------------ */
 /* Setting up */
 
-static char *
-pem_load(const char *option, const char *path, char *err, size_t errlen)
-{
-	FILE *f;
-	char *buf;
-	size_t n;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: can't open %s: %s", option, path,
-		    strerror(errno));
-		return NULL;
-	}
-	if ((buf = malloc(PEM_MAX + 1)) == NULL) {
-		fclose(f);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	n = fread(buf, 1, PEM_MAX + 1, f);
-	if (ferror(f) || n > PEM_MAX || n == 0) {
-		snprintf(err, errlen, "%s: can't read %s: %s", option, path,
-		    ferror(f) ? strerror(errno) : n ? "over 1 MiB" : "empty");
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 static int
 check_access(const struct shadow_config *cfg, const struct dataplane *dp,
     char *err, size_t errlen)
@@ -528,6 +498,7 @@ struct dataplane *
 dataplane_new(const struct shadow_config *cfg, char *err, size_t errlen)
 {
 	struct dataplane *dp;
+	char why[512];
 
 	if (options_check(cfg, err, errlen) == -1)
 		return NULL;
@@ -539,10 +510,12 @@ dataplane_new(const struct shadow_config *cfg, char *err, size_t errlen)
 	if (http_listen_parse(cfg->http, &dp->opt.addr, &dp->opt.addrlen, err,
 	    errlen) == -1 || check_access(cfg, dp, err, errlen) == -1)
 		goto fail;
-	if (cfg->http_cert != NULL && ((dp->cert_pem = pem_load("--http-cert",
-	    cfg->http_cert, err, errlen)) == NULL || (dp->key_pem = pem_load(
-	    "--http-key", cfg->http_key, err, errlen)) == NULL))
+	if (cfg->http_cert != NULL && tls_load_pair(cfg->http_cert,
+	    cfg->http_key, &dp->cert_pem, &dp->key_pem, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "HTTPS (--http-cert, --http-key): %s", why);
 		goto fail;
+	}
 	if (cfg->http_credentials != NULL && (dp->creds = credentials_load(
 	    cfg->http_credentials, err, errlen)) == NULL)
 		goto fail;

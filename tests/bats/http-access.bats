@@ -178,6 +178,31 @@ EOF
 	run curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$URL2/things/tls/shadow"
 	assert_output 000
 	second_stop
-	shadowd_try --http 0 --http-cert "$CERTS/broker/certificate.pem" --http-key "$TD/missing.pem"
-	assert_output --partial "--http-key: can't open $TD/missing.pem"
+}
+
+@test "HTTPS files are checked before serving: each fault named, exit 2, nothing served; an open key is warned about" {
+	certs_make
+	certs_make_dated --expired old
+	local c=$CERTS/broker/certificate.pem k=$CERTS/broker/privateKey.pem
+	shadowd_try --http 0 --http-cert "$c" --http-key "$TD/missing.pem"
+	assert_output --partial "HTTPS (--http-cert, --http-key): can't read private key $TD/missing.pem: No such file or directory"
+	echo hello >"$TD/notpem"
+	shadowd_try --http 0 --http-cert "$TD/notpem" --http-key "$k"
+	assert_output --partial "certificate $TD/notpem is not PEM"
+	# the two swapped
+	shadowd_try --http 0 --http-cert "$k" --http-key "$c"
+	assert_output --partial "certificate $k is not a certificate (its PEM block is 'PRIVATE KEY')"
+	shadowd_try --http 0 --http-cert "$c" --http-key "$CERTS/shadowd/privateKey.pem"
+	assert_output --partial "private key $CERTS/shadowd/privateKey.pem does not match certificate $c"
+	shadowd_try --http 0 --http-cert "$CERTS/old/certificate.pem" --http-key "$CERTS/old/privateKey.pem"
+	assert_output --partial "certificate $CERTS/old/certificate.pem expired on 2021-"
+	refute_output --partial "serving"
+	[ ! -e "$TD/other-data/shadows.db" ]
+	cp "$k" "$TD/open-key.pem"
+	chmod 644 "$TD/open-key.pem"
+	second_start --http 0 --http-cert "$c" --http-key "$TD/open-key.pem"
+	[[ $URL2 == https://127.0.0.1:* ]]
+	run cat "$TD/second.log"
+	assert_output --partial "private key $TD/open-key.pem is readable by others (mode 0644); chmod 600 it"
+	second_stop
 }
