@@ -29,6 +29,15 @@
 
 #define HTTP_MEMORY_LIMIT (8 * 1024)      /* per connection: head and buffers */
 #define HTTP_REFUSE_MARGIN 64U     /* connections accepted only to be closed */
+/*
+ * A body over the limit is still read, and dropped, up to this much: a
+ * client that sends its whole body before reading (botocore, the aws CLI)
+ * gets its 413 only if the socket is not closed under it with bytes
+ * unread, which resets the connection (over TLS botocore then reports
+ * "EOF occurred in violation of protocol"). A body declared longer is
+ * answered 413 at once; a chunked one that passes it, cut off.
+ */
+#define HTTP_DROP_MAX (32 * 1024 * 1024)
 
 enum stage {
 	Q_IDLE,           /* between requests */
@@ -59,6 +68,7 @@ struct http_request {
 	const char *method;
 	struct buf body;                  /* max: the body limit */
 	bool too_large;                   /* over the limit, or out of memory */
+	size_t dropped;                   /* body bytes read past too_large */
 	struct http_header *headers;
 	size_t nheaders;
 	struct MHD_Response *resp;
@@ -176,6 +186,7 @@ request_reset(struct http_request *q)
 	q->query = NULL;
 	q->method = NULL;
 	q->too_large = false;
+	q->dropped = 0;
 	q->headers = NULL;
 	q->nheaders = 0;
 	q->resp = NULL;
@@ -317,13 +328,25 @@ declared_too_large(struct MHD_Connection *c, size_t max)
 	return errno == ERANGE || (end != v && n > max);
 }
 
-/* A body past the limit (or out of memory) is dropped at once: the rest
- * of it is not kept, and the handler answers 413. */
+/* Whether the client waits for "100 Continue" before sending its body. */
+static bool
+expects_continue(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_EXPECT);
+
+	return v != NULL && strcasecmp(v, "100-continue") == 0;
+}
+
+/* A body past the limit (or out of memory) is dropped: the rest of it is
+ * read and not kept (up to HTTP_DROP_MAX), and the handler answers 413. */
 static void
 body_append(struct http_request *q, const char *data, size_t n)
 {
-	if (q->too_large)
+	if (q->too_large) {
+		q->dropped += n;
 		return;
+	}
 	buf_append(&q->body, data, n);
 	if (!q->body.failed)
 		return;
@@ -375,10 +398,17 @@ on_head(struct http *h, struct http_request *q, const char *url,
 	}
 	/* Even while stopping the body is read before the answer: a socket
 	 * closed with unread bytes resets, and the client may lose the answer
-	 * along with it. */
+	 * along with it. So is a body over the limit, dropped (body_append),
+	 * unless the client waits to be told to send it, or it is too long
+	 * to read (HTTP_DROP_MAX). */
 	if (declared_too_large(q->conn, h->max_body)) {
-		h->handlers.too_large(h->ud, q);
-		return answer(q);
+		q->too_large = true;
+		buf_free(&q->body);
+		if (expects_continue(q->conn) ||
+		    declared_too_large(q->conn, h->max_body + HTTP_DROP_MAX)) {
+			h->handlers.too_large(h->ud, q);
+			return answer(q);
+		}
 	}
 	return MHD_YES;
 }
@@ -402,7 +432,12 @@ on_access(void *cls, struct MHD_Connection *c, const char *url,
 		if (*upload_size > 0) {
 			body_append(q, upload, *upload_size);
 			*upload_size = 0;
-			return MHD_YES;
+			if (q->dropped <= HTTP_DROP_MAX)
+				return MHD_YES;
+			log_debug("http: %s %s: a body over %zu bytes goes on past "
+			    "%d more; the connection is closed", q->method,
+			    q->target, h->max_body, HTTP_DROP_MAX);
+			return MHD_NO;
 		}
 		q->stage = Q_READY;
 		if (q->too_large)

@@ -50,17 +50,23 @@ refused() {
 	still_serving
 }
 
-@test "a 10 MiB body is refused 413 before it is read whole" {
+@test "a 10 MiB body is refused 413: before it is sent when the client asks to continue, else read and dropped; past 32 MiB more the connection is cut" {
 	head -c $((10 * 1024 * 1024)) /dev/zero | tr '\0' a >"$TD/big"
 	# curl asks to continue first: shadowd answers 413 and no byte is sent
 	run curl -s -o "$TD/big.out" -w '%{http_code} %{size_upload}' --max-time 30 \
 	    -X POST --data-binary @"$TD/big" "$HTTP_URL/things/keep/shadow"
 	assert_output '413 0'
 	assert_equal "$(jq -r .message "$TD/big.out")" 'The payload exceeds the maximum size allowed'
-	# without Expect: the answer comes, the rest is not read
-	run curl -s -o "$TD/big.out" -w '%{http_code}' --max-time 30 -H 'Expect:' \
+	# without Expect: the body is read, not kept, and then answered
+	run curl -s -o "$TD/big.out" -w '%{http_code} %{size_upload}' --max-time 30 -H 'Expect:' \
 	    -X POST --data-binary @"$TD/big" "$HTTP_URL/topics/big"
+	assert_output "413 $((10 * 1024 * 1024))"
+	# declared longer than the limit and 32 MiB more: answered at once
+	run bash -c "head -c $((40 * 1024 * 1024)) /dev/zero | curl -s -o '$TD/big.out' -w '%{http_code}' --max-time 30 -H 'Expect:' -H 'Content-Length: $((40 * 1024 * 1024))' -X POST --data-binary @- '$HTTP_URL/things/keep/shadow'"
 	assert_output '413'
+	# a chunked body that goes on past that is cut off, with no answer
+	run bash -c "head -c $((40 * 1024 * 1024)) /dev/zero | curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Expect:' -H 'Transfer-Encoding: chunked' -X POST --data-binary @- '$HTTP_URL/things/keep/shadow'"
+	assert_output '000'
 	# a chunked body without a length: refused once it passes 128 KiB
 	run bash -c "head -c 200000 /dev/zero | curl -s -o '$TD/big.out' -w '%{http_code}' --max-time 30 -H 'Transfer-Encoding: chunked' -X POST --data-binary @- '$HTTP_URL/things/keep/shadow'"
 	assert_output '413'

@@ -2,7 +2,7 @@
 """boto3's iot-data client against shadowd's HTTP face, for the bats suites.
 
     iotdata.py get THING [SHADOW]
-    iotdata.py update THING PAYLOAD [SHADOW]
+    iotdata.py update THING PAYLOAD [SHADOW]   PAYLOAD @FILE: the file's bytes
     iotdata.py delete THING [SHADOW]
     iotdata.py list THING [PAGE_SIZE]     every page: {"names":[...],"pages":N}
     iotdata.py page THING PAGE_SIZE [TOKEN]   one page, as answered
@@ -66,9 +66,12 @@ def run(c, args):
         r = c.get_thing_shadow(thingName=args[1], **shadow_kw(args, 2))
         return json.loads(r["payload"].read())
     if op == "update":
-        r = c.update_thing_shadow(thingName=args[1],
-                                  payload=args[2].encode("utf-8",
-                                                         "surrogateescape"),
+        if args[2].startswith("@"):
+            with open(args[2][1:], "rb") as f:
+                payload = f.read()
+        else:
+            payload = args[2].encode("utf-8", "surrogateescape")
+        r = c.update_thing_shadow(thingName=args[1], payload=payload,
                                   **shadow_kw(args, 3))
         return json.loads(r["payload"].read())
     if op == "delete":
