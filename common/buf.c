@@ -67,6 +67,23 @@ buf_append_char(struct buf *b, char c)
 	buf_append(b, &c, 1);
 }
 
+int
+buf_read(struct buf *b, FILE *f, size_t stop)
+{
+	char chunk[4096];
+	size_t n;
+
+	while ((stop == 0 || b->len <= stop) && !b->failed &&
+	    (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(b, chunk, n);
+	if (b->failed) {
+		if (b->too_big)
+			errno = EFBIG;
+		return -1;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
 char *
 buf_finish(struct buf *b, size_t *lenp)
 {

@@ -16,6 +16,9 @@
  *   buf_append       n bytes
  *   buf_append_str   a string, without its NUL
  *   buf_append_char  one byte
+ *   buf_read         what a FILE holds, to its end or past a stop: the
+ *                    one home of "read a whole file" (update documents,
+ *                    state files, PEM files)
  *   buf_finish       the result, malloc'd, handed to the caller ("" when
  *                    nothing was appended); NULL after a failure
  *   buf_free         free the bytes; the buffer is empty again
@@ -25,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct buf {
 	char *data;            /* NULL until the first append */
@@ -38,6 +42,11 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_append_str(struct buf *b, const char *s);
 void buf_append_char(struct buf *b, char c);
+/* Appends what f holds, to its end, or until len passes stop (0: no
+ * stop; then len is over stop, and the rest of f is left unread, so a
+ * caller can tell "too large" from the length). 0 when done; -1 with
+ * errno on a read error or a failed append (b->failed). */
+int buf_read(struct buf *b, FILE *f, size_t stop);
 /* The bytes and their length (lenp may be NULL); b is empty again, its
  * max kept. NULL, with the bytes freed, when an append failed or the
  * empty result could not be allocated. */

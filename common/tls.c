@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "buf.h"
 #include "config.h"
 #include "log.h"
 
@@ -50,9 +51,10 @@ tls_fail(char *err, size_t errlen, const char *fmt, ...)
 static int
 pem_read(struct pem_file *pf, char *err, size_t errlen)
 {
+	struct buf b = { 0 };
 	struct stat st;
 	FILE *fp;
-	size_t n;
+	int rc;
 
 	if ((fp = fopen(pf->path, "r")) == NULL)
 		return tls_fail(err, errlen, "can't read %s %s: %s", pf->role,
@@ -75,19 +77,16 @@ pem_read(struct pem_file *pf, char *err, size_t errlen)
 		    (long long)st.st_size);
 	}
 	pf->mode = st.st_mode;
-	if ((pf->data = malloc((size_t)st.st_size + 1)) == NULL) {
-		fclose(fp);
-		return tls_fail(err, errlen, "%s", strerror(errno));
-	}
-	n = fread(pf->data, 1, (size_t)st.st_size, fp);
-	if (ferror(fp)) {
-		fclose(fp);
+	rc = buf_read(&b, fp, PEM_FILE_MAX);
+	fclose(fp);
+	if (rc == -1) {
+		buf_free(&b);
 		return tls_fail(err, errlen, "can't read %s %s: %s", pf->role,
 		    pf->path, strerror(errno));
 	}
-	fclose(fp);
-	pf->data[n] = '\0';
-	pf->len = n;
+	if ((pf->data = buf_finish(&b, &pf->len)) == NULL)
+		return tls_fail(err, errlen, "can't read %s %s: %s", pf->role,
+		    pf->path, strerror(ENOMEM));
 	if (strstr(pf->data, "-----BEGIN ") == NULL)
 		return tls_fail(err, errlen, "%s %s is not PEM (no "
 		    "\"-----BEGIN\" line; a DER file can be converted with "

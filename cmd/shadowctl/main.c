@@ -538,13 +538,9 @@ static char *
 read_all(FILE *f, size_t *len)
 {
 	struct buf b = { 0 };
-	char chunk[4096], *text;
-	size_t r;
+	char *text;
 
-	while (b.len <= DOC_MAX_PAYLOAD && !b.failed &&
-	    (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, r);
-	if (ferror(f)) {
+	if (buf_read(&b, f, DOC_MAX_PAYLOAD) == -1) {
 		buf_free(&b);
 		return NULL;
 	}

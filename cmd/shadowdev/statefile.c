@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "json.h"
 
 char *
@@ -92,43 +93,30 @@ int
 statefile_read(const char *path, json_object **state, char *err,
     size_t errlen)
 {
-	char *text = NULL, why[128];
-	size_t len = 0;
-	ssize_t r;
-	int fd, rc = -1;
+	struct buf b = { 0 };
+	char why[128];
+	FILE *f;
+	int rc = -1;
 
 	*state = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "state file %s: can't read it: %s", path,
 		    strerror(errno));
 		return -1;
 	}
-	if ((text = malloc(STATEFILE_MAX + 1)) == NULL) {
-		snprintf(err, errlen, "state file %s: out of memory", path);
-		goto out;
-	}
-	while (len <= STATEFILE_MAX &&
-	    (r = read(fd, text + len, STATEFILE_MAX + 1 - len)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "state file %s: can't read it: "
-			    "%s", path, strerror(errno));
-			goto out;
-		}
-		len += (size_t)r;
-	}
-	if (statefile_parse(text, len, state, why, sizeof(why)) != 0) {
+	if (buf_read(&b, f, STATEFILE_MAX) == -1)
+		snprintf(err, errlen, "state file %s: can't read it: %s", path,
+		    strerror(errno));
+	else if (statefile_parse(b.data != NULL ? b.data : "", b.len, state,
+	    why, sizeof(why)) != 0)
 		snprintf(err, errlen, "state file %s: %s (fix or remove it; it "
 		    "was left as it is)", path, why);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(text);
-	close(fd);
+	else
+		rc = 0;
+	buf_free(&b);
+	fclose(f);
 	return rc;
 }
 

@@ -151,6 +151,75 @@ test_free_empty(void)
 	    "freeing an empty buffer, twice, is fine");
 }
 
+/* A FILE holding n bytes of 'x'. */
+static FILE *
+file_of(size_t n)
+{
+	FILE *f = tmpfile();
+
+	if (f == NULL) {
+		perror("tmpfile");
+		exit(99);
+	}
+	for (size_t i = 0; i < n; i++)
+		fputc('x', f);
+	rewind(f);
+	return f;
+}
+
+static void
+test_read(void)
+{
+	struct buf b = { 0 };
+	FILE *f;
+	int rc;
+
+	f = file_of(10000);
+	rc = buf_read(&b, f, 0);
+	CHECK(rc == 0 && b.len == 10000 && b.data[10000] == '\0' &&
+	    b.data[9999] == 'x', "a file is read to its end, NUL-terminated");
+	fclose(f);
+	buf_free(&b);
+
+	f = file_of(0);
+	rc = buf_read(&b, f, 0);
+	CHECK(rc == 0 && b.len == 0, "an empty file reads as nothing");
+	fclose(f);
+	buf_free(&b);
+
+	f = file_of(100);
+	rc = buf_read(&b, f, 100);
+	CHECK(rc == 0 && b.len == 100, "a file of exactly the stop is read whole");
+	fclose(f);
+	buf_free(&b);
+
+	f = file_of(20000);
+	rc = buf_read(&b, f, 100);
+	CHECK(rc == 0 && b.len > 100 && b.len < 20000 && !feof(f),
+	    "past the stop reading ends, the length over it, the rest unread");
+	fclose(f);
+	buf_free(&b);
+
+	b.max = 50;
+	f = file_of(100);
+	errno = 0;
+	rc = buf_read(&b, f, 0);
+	CHECK(rc == -1 && b.failed && b.too_big && errno == EFBIG,
+	    "past the buffer's max: -1, too_big, EFBIG");
+	fclose(f);
+	buf_free(&b);
+	b.max = 0;
+
+	f = fopen(".", "r");
+	errno = 0;
+	rc = f != NULL ? buf_read(&b, f, 0) : -2;
+	CHECK(rc == -1 && errno == EISDIR && !b.failed,
+	    "a read error (a directory): -1 with its errno");
+	if (f != NULL)
+		fclose(f);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -160,5 +229,6 @@ main(void)
 	test_sticks();
 	test_finish();
 	test_free_empty();
+	test_read();
 	CHECK_DONE();
 }

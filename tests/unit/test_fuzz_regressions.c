@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 
 #define LLVMFuzzerTestOneInput fuzz_json_one
@@ -70,33 +71,18 @@ static const struct harness harnesses[] = {
 static int
 read_file(const char *path, uint8_t **data, size_t *size)
 {
+	struct buf b = { 0 };
 	FILE *fp = fopen(path, "rb");
-	uint8_t *buf = NULL, *nb;
-	size_t cap = 0, n = 0, got;
+	int rc;
 
 	if (fp == NULL)
 		return -1;
-	do {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(fp);
-				return -1;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-	} while (got > 0);
-	if (ferror(fp)) {
-		free(buf);
-		fclose(fp);
+	rc = buf_read(&b, fp, 0);
+	fclose(fp);
+	if (rc == -1 || (*data = (uint8_t *)buf_finish(&b, size)) == NULL) {
+		buf_free(&b);
 		return -1;
 	}
-	fclose(fp);
-	*data = buf;
-	*size = n;
 	return 0;
 }
 
