@@ -42,10 +42,10 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_append_str(struct buf *b, const char *s);
 void buf_append_char(struct buf *b, char c);
-/* Appends what f holds, to its end, or until len passes stop (0: no
- * stop; then len is over stop, and the rest of f is left unread, so a
- * caller can tell "too large" from the length). 0 when done; -1 with
- * errno on a read error or a failed append (b->failed). */
+/* Appends what f holds, to its end or until len passes stop (0: no
+ * stop). Stopped, len is over stop and the rest of f is left unread, so
+ * a caller tells "too large" from the length. 0 when done; -1 with errno
+ * on a read error or a failed append (b->failed; EFBIG past b->max). */
 int buf_read(struct buf *b, FILE *f, size_t stop);
 /* The bytes and their length (lenp may be NULL); b is empty again, its
  * max kept. NULL, with the bytes freed, when an append failed or the
