@@ -483,10 +483,12 @@ store_path(const struct store *st)
 /*
  * SQLite's "disk I/O error" hides the cause, and sqlite3_system_errno() is
  * not set for a failed COMMIT: errno right after the step still holds it.
+ * The connection is the statement's own (the list reads on the second).
  */
 static int
-os_error(sqlite3 *db, int rc, int saved)
+os_error(sqlite3_stmt *s, int rc, int saved)
 {
+	sqlite3 *db = sqlite3_db_handle(s);
 	int prim = rc & 0xff;
 
 	if (prim != SQLITE_IOERR && prim != SQLITE_FULL &&
@@ -519,7 +521,7 @@ store_step_done(struct store *st, enum stmt which, char *err, size_t errlen,
 
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
@@ -555,13 +557,16 @@ store_in_transaction(const struct store *st)
 	return sqlite3_get_autocommit(st->db) == 0;
 }
 
-/* A value could not be bound: the statement is left clean. */
+/* A value could not be bound: the statement is left clean. The message is
+ * its own connection's (the list reads on the second). */
 static int
 bind_failed(struct store *st, sqlite3_stmt *s, char *err, size_t errlen)
 {
+	snprintf(err, errlen, "%s: can't bind values: %s", st->path,
+	    sqlite3_errmsg(sqlite3_db_handle(s)));
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	return store_error(st, err, errlen, "can't bind values");
+	return -1;
 }
 
 static int
@@ -614,7 +619,7 @@ store_load(struct store *st, const char *thing, const char *shadow,
 		return -1;
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	if (rc == SQLITE_ROW) {
 		ret = store_load_row(st, s, thing, shadow, now, forget_deleted,
 		    out, err, errlen);
@@ -711,7 +716,7 @@ store_list_named(struct store *st, const char *thing, const char *after,
 		}
 		n++;
 	}
-	sys = os_error(st->rdb, rc, errno);
+	sys = os_error(s, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
@@ -734,7 +739,7 @@ store_outcome_get(struct store *st, int64_t id,
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	if (rc == SQLITE_ROW) {
 		/* another request whose key begins alike, or too old */
 		if (sqlite3_column_bytes(s, 0) != STORE_KEY_LEN ||
@@ -803,7 +808,7 @@ store_outcome_prune(struct store *st, int64_t before, int64_t *first_kept,
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	/* none as recent: every row goes */
 	*first_kept = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) :
 	    st->outcome_next;
@@ -837,7 +842,7 @@ store_outcome_each(struct store *st, int64_t since, int (*fn)(void *ud,
 			break;
 		}
 	}
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (ret == 0 && rc != SQLITE_DONE)
@@ -882,7 +887,7 @@ store_outbox_each(struct store *st, void (*fn)(void *ud, int64_t id,
 		fn(ud, sqlite3_column_int64(s, 0),
 		    (const char *)sqlite3_column_text(s, 1),
 		    (const char *)sqlite3_column_text(s, 2));
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_step_error(st, rc, sys, err, errlen,
@@ -904,7 +909,7 @@ meta_get(struct store *st, const char *name, unsigned char *out, size_t len,
 		return bind_failed(st, s, err, errlen);
 	errno = 0;
 	rc = sqlite3_step(s);
-	sys = os_error(st->db, rc, errno);
+	sys = os_error(s, rc, errno);
 	if (rc == SQLITE_ROW) {
 		value = sqlite3_column_blob(s, 0);
 		n = sqlite3_column_bytes(s, 0);
