@@ -403,7 +403,6 @@ on_head(struct http *h, struct http_request *q, const char *url,
 	 * to read (HTTP_DROP_MAX). */
 	if (declared_too_large(q->conn, h->max_body)) {
 		q->too_large = true;
-		buf_free(&q->body);
 		if (expects_continue(q->conn) ||
 		    declared_too_large(q->conn, h->max_body + HTTP_DROP_MAX)) {
 			h->handlers.too_large(h->ud, q);
@@ -599,7 +598,7 @@ http_close(struct http *h, int timeout_ms)
 	MHD_socket s;
 	int t;
 
-	h->stopping = true;
+	http_stopping(h);
 	/* Closing the listener would reset the connections in its queue
 	 * (the clients would see no answer): take them first. */
 	http_take_in(h, timeout_ms);

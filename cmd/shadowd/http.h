@@ -57,8 +57,9 @@ struct http_header {
 struct http_handlers {
 	/* A whole request: answer it with http_respond or http_defer. */
 	void (*request)(void *ud, struct http_request *q);
-	/* Answer a request refused: over the body limit, before its body
-	 * is read; while stopping, once it is received whole. */
+	/* Answer a request refused: over the body limit (before its body is
+	 * sent when the client asked to continue, else once it is read and
+	 * dropped); while stopping, once it is received whole. */
 	void (*too_large)(void *ud, struct http_request *q);
 	void (*stopping)(void *ud, struct http_request *q);
 };
