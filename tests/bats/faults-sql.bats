@@ -56,6 +56,14 @@ ctl_http() { run --separate-stderr env -u SHADOW_PORT "$BIN/shadowctl" -c -e "$H
 # shadow_url THING: the Data Plane URL of a classic shadow.
 shadow_url() { echo "$HTTP_URL/things/$1/shadow"; }
 
+# seed_then_fault URL CODE SQL: the shadow at URL made over HTTP (reported
+# a:1, version 1), then statements beginning with SQL fail with CODE.
+seed_then_fault() {
+	run hcurl -X POST -d '{"state":{"reported":{"a":1}}}' "$1"
+	assert_equal "$(http_status)" 200
+	sqlfault_on "$2" "$3"
+}
+
 # assert_http_500: $output (hcurl) is the documented 500.
 assert_http_500() {
 	assert_equal "$(http_status)" 500
@@ -152,9 +160,7 @@ one_batch() {
 
 @test "BEGIN fails over HTTP: 500 InternalFailureException for update, get and delete; shadowctl over HTTP exits 1; applied once the fault clears" {
 	local t u; t=$(thing); u=$(shadow_url "$t")
-	run hcurl -X POST -d '{"state":{"reported":{"a":1}}}' "$u"
-	assert_equal "$(http_status)" 200
-	sqlfault_on IOERR BEGIN
+	seed_then_fault "$u" IOERR BEGIN
 	run hcurl -X POST -d '{"state":{"reported":{"a":2}},"clientToken":"h-upd"}' "$u"
 	assert_http_500
 	run hcurl "$u"
@@ -219,9 +225,7 @@ one_batch() {
 
 @test "COMMIT fails over HTTP: an update or delete is 500 InternalFailureException, a get is 200; shadowctl over HTTP exits 1" {
 	local t u; t=$(thing); u=$(shadow_url "$t")
-	run hcurl -X POST -d '{"state":{"reported":{"a":1}}}' "$u"
-	assert_equal "$(http_status)" 200
-	sqlfault_on BUSY COMMIT
+	seed_then_fault "$u" BUSY COMMIT
 	run hcurl -X POST -d '{"state":{"reported":{"a":2}},"clientToken":"hc-upd"}' "$u"
 	assert_http_500
 	run hcurl -X DELETE "$u"
@@ -265,9 +269,7 @@ one_batch() {
 
 @test "the write of the shadow fails (IOERR) over HTTP: 500 InternalFailureException, then applied once the fault clears" {
 	local t u; t=$(thing); u=$(shadow_url "$t")
-	run hcurl -X POST -d '{"state":{"reported":{"a":1}}}' "$u"
-	assert_equal "$(http_status)" 200
-	sqlfault_on IOERR_WRITE 'INSERT OR REPLACE INTO shadows'
+	seed_then_fault "$u" IOERR_WRITE 'INSERT OR REPLACE INTO shadows'
 	run hcurl -X POST -d '{"state":{"reported":{"a":2}}}' "$u"
 	assert_http_500
 	run hcurl -X DELETE "$u"
